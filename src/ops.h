@@ -1,0 +1,43 @@
+// Small kernels of the encoder that are not matrix products: embeddings, layer norm,
+// activations and attention. Matrix products go through FullyConnected (XNNPACK).
+//
+// Shapes use these letters:
+//   N  tokens of the batch, packed one sequence after another without padding
+//   H  hidden size, F  intermediate size, D  head size, L  length of one sequence
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "bert_config.h"
+
+namespace adapterkit {
+
+// Dot product of two length-n vectors, accumulated in f32 with four SIMD lanes.
+float dot(const float* a, const float* b, size_t n);
+
+// y[i] += alpha * x[i]
+void axpy(float alpha, const float* x, float* y, size_t n);
+
+// y[i] += x[i]
+void add_inplace(const float* x, float* y, size_t n);
+
+// out[N, H] = LayerNorm(x[N, H]) * gamma[H] + beta[H], biased variance, eps inside the sqrt.
+// Also stores mean[N] and rstd[N] (1 / sqrt(var + eps)) when they are not null, for the
+// backward pass. `out` may equal `x`.
+void layernorm_forward(float* out, float* mean, float* rstd, const float* x, const float* gamma,
+                       const float* beta, size_t n_tokens, size_t n_embd, float eps);
+
+// Applies the activation to n values in place.
+void activation_forward(Activation activation, float* x, size_t n);
+
+// Multi-head self-attention of one sequence.
+//   qkv[L, 3H]  rows [q | k | v], head h at columns h*D .. h*D+D-1 of each part
+//   out[L, H]   context vectors, heads concatenated
+//   probs[n_head, L, L] (may be null) receives the softmax probabilities for the backward pass
+//   scratch     at least L floats
+// Softmax subtracts the row maximum; scores are scaled by 1/sqrt(D) (the head size).
+void attention_forward(float* out, float* probs, const float* qkv, size_t length, size_t n_embd,
+                       size_t n_head, float* scratch);
+
+}  // namespace adapterkit
