@@ -8,6 +8,7 @@
 #include <emscripten/val.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include "encoder.h"
 #include "fully_connected.h"
 #include "safetensors.h"
+#include "task.h"
 #include "status.h"
 
 namespace adapterkit {
@@ -220,6 +222,7 @@ val encoder_load(std::string config_json, std::string config_name, int weights_h
     if (dtypes.find(name) == std::string::npos) dtypes += (dtypes.empty() ? "" : ",") + name;
   }
   info.set("dtypes", dtypes);
+  info.set("weightSignature", encoder->weight_signature());
   info.set("handle", encoder_table().insert(std::move(encoder)));
   return info;
 }
@@ -235,8 +238,11 @@ std::vector<int32_t> to_ints(const val& array) {
 //   outputs: {hidden, pooler, mean} booleans choosing what to return
 // Returns {lastHiddenState: Float32Array [B*T*H] (zeros at padding), pooler: [B*H],
 // mean: [B*H]}, each present when requested.
+Status find_tasks(int encoder_handle, const val& task_handles, size_t n_batch,
+                  std::vector<const TaskOverrides*>* out);
+
 val encoder_forward(int handle, val input_ids, val token_type_ids, val lengths, int n_batch,
-                    int n_seq, val outputs) {
+                    int n_seq, val outputs, val task_handles) {
   BertEncoder* encoder = encoder_table().find(handle);
   if (encoder == nullptr) return error_value(invalid_handle("encoder", handle));
   if (n_batch <= 0 || n_seq <= 0) {
@@ -261,8 +267,11 @@ val encoder_forward(int handle, val input_ids, val token_type_ids, val lengths, 
   input.lengths = row_lengths.data();
   input.n_batch = B;
   input.n_seq = T;
+  std::vector<const TaskOverrides*> tasks;
+  Status status = find_tasks(handle, task_handles, B, &tasks);
+  if (!status.is_ok()) return error_value(status);
   EncoderOutput encoded;
-  Status status = encoder->forward(input, nullptr, &encoded);
+  status = encoder->forward(input, tasks.empty() ? nullptr : tasks.data(), &encoded);
   if (!status.is_ok()) return error_value(status);
 
   const size_t H = static_cast<size_t>(encoder->config().n_embd);
@@ -290,6 +299,148 @@ val encoder_forward(int handle, val input_ids, val token_type_ids, val lengths, 
   return result;
 }
 
+struct TaskEntry {
+  int encoder_handle;
+  std::unique_ptr<Task> task;
+};
+
+HandleTable<TaskEntry>& task_table() {
+  static HandleTable<TaskEntry> table;
+  return table;
+}
+
+// Resolves optional per-row task handles (null/undefined: base model for every row).
+Status find_tasks(int encoder_handle, const val& task_handles, size_t n_batch,
+                  std::vector<const TaskOverrides*>* out) {
+  out->clear();
+  if (task_handles.isNull() || task_handles.isUndefined()) return Status::ok();
+  const std::vector<int32_t> handles = to_ints(task_handles);
+  if (handles.size() != n_batch) {
+    return make_status(StatusCode::kInvalidArgument, "got %zu adapter handles for %zu rows",
+                       handles.size(), n_batch);
+  }
+  for (int32_t h : handles) {
+    TaskEntry* entry = task_table().find(h);
+    if (entry == nullptr) return invalid_handle("adapter", h);
+    if (entry->encoder_handle != encoder_handle) {
+      return make_status(StatusCode::kIncompatible, "adapter handle %d belongs to another base model", h);
+    }
+    out->push_back(entry->task.get());
+  }
+  return Status::ok();
+}
+
+val task_info(int handle, Task& task) {
+  val info = val::object();
+  info.set("handle", handle);
+  info.set("parameterCount", static_cast<double>(task.parameter_count()));
+  return info;
+}
+
+Status parse_task_json(const std::string& config_json, const std::string& file,
+                       const BertEncoder& encoder, TaskConfig* config) {
+  JsonValue json;
+  AK_RETURN_IF_ERROR(parse_json(config_json, file.c_str(), &json));
+  return parse_task_config(json, encoder.config(), file, config);
+}
+
+// Creates a task with fresh parameters. config_json: the "adapterkit" metadata object.
+val task_create(int encoder_handle, std::string config_json, double seed, double init_std) {
+  BertEncoder* encoder = encoder_table().find(encoder_handle);
+  if (encoder == nullptr) return error_value(invalid_handle("encoder", encoder_handle));
+  TaskConfig config;
+  Status status = parse_task_json(config_json, "createAdapter options", *encoder, &config);
+  if (!status.is_ok()) return error_value(Status(StatusCode::kInvalidArgument, status.message()));
+  std::unique_ptr<Task> task;
+  status = Task::create(config, *encoder, static_cast<uint32_t>(seed), static_cast<float>(init_std), &task);
+  if (!status.is_ok()) return error_value(status);
+  Task& ref = *task;
+  const int handle = task_table().insert(std::unique_ptr<TaskEntry>(new TaskEntry{encoder_handle, std::move(task)}));
+  return task_info(handle, ref);
+}
+
+// Loads a task from an adapter file held in a bytes handle (still owned by the caller).
+val task_load(int encoder_handle, std::string config_json, int bytes_handle, std::string file_name) {
+  BertEncoder* encoder = encoder_table().find(encoder_handle);
+  if (encoder == nullptr) return error_value(invalid_handle("encoder", encoder_handle));
+  std::vector<uint8_t>* bytes = bytes_table().find(bytes_handle);
+  if (bytes == nullptr) return error_value(invalid_handle("bytes", bytes_handle));
+  TaskConfig config;
+  Status status = parse_task_json(config_json, file_name, *encoder, &config);
+  if (!status.is_ok()) return error_value(status);
+  SafetensorsFile file;
+  status = SafetensorsFile::parse(bytes->data(), bytes->size(), file_name, &file);
+  if (!status.is_ok()) return error_value(status);
+  std::unique_ptr<Task> task;
+  status = Task::load(config, *encoder, file, &task);
+  if (!status.is_ok()) return error_value(status);
+  Task& ref = *task;
+  const int handle = task_table().insert(std::unique_ptr<TaskEntry>(new TaskEntry{encoder_handle, std::move(task)}));
+  return task_info(handle, ref);
+}
+
+// Returns [{name, shape, data: Float32Array}] with copies of every trained tensor.
+val task_tensors(int handle) {
+  TaskEntry* entry = task_table().find(handle);
+  if (entry == nullptr) return error_value(invalid_handle("adapter", handle));
+  val list = val::array();
+  for (const NamedTensor& t : entry->task->tensors()) {
+    val item = val::object();
+    item.set("name", t.name);
+    val shape = val::array();
+    for (int64_t d : t.shape) shape.call<void>("push", static_cast<double>(d));
+    item.set("shape", shape);
+    item.set("data", to_float32_array(t.values->data(), t.values->size()));
+    list.call<void>("push", item);
+  }
+  return list;
+}
+
+bool task_delete(int handle) { return task_table().erase(handle); }
+
+// Classifies a right-padded batch whose row b uses task taskHandles[b]. Returns an array of B
+// Float32Array logits, one per row (rows of different tasks may have different label counts).
+val task_classify(int encoder_handle, val task_handles, val input_ids, val token_type_ids,
+                  val lengths, int n_batch, int n_seq) {
+  BertEncoder* encoder = encoder_table().find(encoder_handle);
+  if (encoder == nullptr) return error_value(invalid_handle("encoder", encoder_handle));
+  const std::vector<int32_t> handles = to_ints(task_handles);
+  const std::vector<int32_t> ids = to_ints(input_ids);
+  const std::vector<int32_t> types = to_ints(token_type_ids);
+  const std::vector<int32_t> row_lengths = to_ints(lengths);
+  const size_t B = static_cast<size_t>(std::max(n_batch, 0));
+  const size_t T = static_cast<size_t>(std::max(n_seq, 0));
+  if (B == 0 || T == 0 || handles.size() != B || ids.size() != B * T || types.size() != B * T ||
+      row_lengths.size() != B) {
+    return error_value(make_status(StatusCode::kInvalidArgument,
+                                   "classify: got %zu task handles, %zu ids, %zu types, %zu "
+                                   "lengths for batch %zu x length %zu",
+                                   handles.size(), ids.size(), types.size(), row_lengths.size(), B, T));
+  }
+  std::vector<Task*> tasks(B);
+  for (size_t b = 0; b < B; ++b) {
+    TaskEntry* entry = task_table().find(handles[b]);
+    if (entry == nullptr) return error_value(invalid_handle("adapter", handles[b]));
+    if (entry->encoder_handle != encoder_handle) {
+      return error_value(make_status(StatusCode::kIncompatible,
+                                     "adapter handle %d belongs to another base model", handles[b]));
+    }
+    tasks[b] = entry->task.get();
+  }
+  EncoderInput input;
+  input.input_ids = ids.data();
+  input.token_type_ids = types.data();
+  input.lengths = row_lengths.data();
+  input.n_batch = B;
+  input.n_seq = T;
+  std::vector<std::vector<float>> logits;
+  const Status status = classify(*encoder, input, tasks, &logits);
+  if (!status.is_ok()) return error_value(status);
+  val rows = val::array();
+  for (const auto& row : logits) rows.call<void>("push", to_float32_array(row.data(), row.size()));
+  return rows;
+}
+
 val build_info() {
   val info = val::object();
   info.set("simd", true);
@@ -314,4 +465,9 @@ EMSCRIPTEN_BINDINGS(adapterkit) {
   emscripten::function("encoderLoad", &encoder_load);
   emscripten::function("encoderForward", &encoder_forward);
   emscripten::function("encoderDelete", &encoder_delete);
+  emscripten::function("taskCreate", &task_create);
+  emscripten::function("taskLoad", &task_load);
+  emscripten::function("taskTensors", &task_tensors);
+  emscripten::function("taskDelete", &task_delete);
+  emscripten::function("taskClassify", &task_classify);
 }

@@ -1,6 +1,7 @@
 #include "encoder.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "ops.h"
@@ -38,7 +39,28 @@ Status read_tensor(const SafetensorsFile& file, const std::string& prefix, const
   return Status::ok();
 }
 
+// Returns "name:rms;" with 3 significant digits. Rounding the weights to F16 or BF16 moves the
+// RMS by about 1e-6 relative, so the text is the same for every storage dtype of one model
+// except in rare cases where the RMS sits on a rounding boundary.
+std::string tensor_statistics(const std::string& name, const std::vector<float>& values) {
+  double squares = 0;
+  for (float v : values) squares += static_cast<double>(v) * v;
+  char text[64];
+  std::snprintf(text, sizeof(text), ":%.3g;", std::sqrt(squares / static_cast<double>(values.size())));
+  return name + text;
+}
+
 }  // namespace
+
+const float* BertEncoder::base_ln_gamma(int il, TaskOverrides::Site site) const {
+  const LayerWeights& layer = layers_[static_cast<size_t>(il)];
+  return site == TaskOverrides::Site::kAttention ? layer.ln_attn_gamma.data() : layer.ln_ff_gamma.data();
+}
+
+const float* BertEncoder::base_ln_beta(int il, TaskOverrides::Site site) const {
+  const LayerWeights& layer = layers_[static_cast<size_t>(il)];
+  return site == TaskOverrides::Site::kAttention ? layer.ln_attn_beta.data() : layer.ln_ff_beta.data();
+}
 
 Status BertEncoder::load(const BertConfig& config, const SafetensorsFile& weights,
                          std::unique_ptr<BertEncoder>* out) {
@@ -73,6 +95,14 @@ Status BertEncoder::load(const BertConfig& config, const SafetensorsFile& weight
   AK_RETURN_IF_ERROR(read_tensor(weights, p, "embeddings.LayerNorm.bias", {H},
                                  &encoder->ln_embd_beta_, &count));
 
+  char architecture[160];
+  std::snprintf(architecture, sizeof(architecture), "bert L%d H%d A%d F%d P%d T%d V%d %s;",
+                config.n_layer, config.n_embd, config.n_head, config.n_ff, config.n_pos,
+                config.n_type, config.n_vocab, activation_name(config.activation));
+  encoder->weight_signature_ = architecture;
+  encoder->weight_signature_ += tensor_statistics("word_embeddings", encoder->word_embeddings_);
+  encoder->weight_signature_ += tensor_statistics("position_embeddings", encoder->position_embeddings_);
+
   // layers
   encoder->layers_.resize(static_cast<size_t>(config.n_layer));
   for (int il = 0; il < config.n_layer; ++il) {
@@ -92,6 +122,7 @@ Status BertEncoder::load(const BertConfig& config, const SafetensorsFile& weight
         std::memcpy(w.data() + part * H * H, wp.data(), wp.size() * sizeof(float));
         std::memcpy(b.data() + part * H, bp.data(), bp.size() * sizeof(float));
       }
+      encoder->weight_signature_ += tensor_statistics("qkv" + std::to_string(il), w);
       AK_RETURN_IF_ERROR(FullyConnected::create((p + lp + "attention.self.qkv").c_str(),
                                                 static_cast<size_t>(H), static_cast<size_t>(3 * H),
                                                 w.data(), b.data(),
@@ -112,6 +143,7 @@ Status BertEncoder::load(const BertConfig& config, const SafetensorsFile& weight
       const std::string name = lp + dense.name;
       AK_RETURN_IF_ERROR(read_tensor(weights, p, name + ".weight", {dense.n_out, dense.n_in}, &w, &count));
       AK_RETURN_IF_ERROR(read_tensor(weights, p, name + ".bias", {dense.n_out}, &b, &count));
+      encoder->weight_signature_ += tensor_statistics(name, w);
       AK_RETURN_IF_ERROR(FullyConnected::create((p + name).c_str(), static_cast<size_t>(dense.n_in),
                                                 static_cast<size_t>(dense.n_out), w.data(), b.data(),
                                                 FullyConnected::WeightLayout::kOutIn, dense.op));

@@ -79,6 +79,13 @@ class BertEncoder {
   bool has_pooler() const { return pooler_ != nullptr; }
   size_t parameter_count() const { return parameter_count_; }
   const std::string& tensor_prefix() const { return prefix_; }
+  // Base layer-norm parameters [H] of layer il after `site`.
+  const float* base_ln_gamma(int il, TaskOverrides::Site site) const;
+  const float* base_ln_beta(int il, TaskOverrides::Site site) const;
+  // Architecture and the RMS of every weight matrix (3 significant digits), the same for F32,
+  // F16 and BF16 copies of one model. Adapters record a hash of it together
+  // with the vocabulary, to recognise the base they were trained on.
+  const std::string& weight_signature() const { return weight_signature_; }
 
  private:
   BertEncoder() = default;
@@ -87,6 +94,7 @@ class BertEncoder {
 
   BertConfig config_;
   std::string prefix_;
+  std::string weight_signature_;
   size_t parameter_count_ = 0;
   std::vector<float> word_embeddings_;      // [V, H]
   std::vector<float> position_embeddings_;  // [n_pos, H]

@@ -1,9 +1,13 @@
 // The base model: a BERT encoder loaded from a Hugging Face folder, with its tokenizer and its
 // sentence-embedding rule.
 
+import { ADAPTER_FORMAT_VERSION, Adapter, readAdapterMetadata, toPrediction } from './adapter.js';
+import { fetchVerified, openCache, requestPersistentStorage } from './cache.js';
 import { AdapterkitError, ErrorCode, unwrapWasmResult } from './errors.js';
-import { decodeText, joinLocation, parseJsonFile, readBytes } from './files.js';
+import { decodeText, isNode, joinLocation, parseJsonFile, readBytes } from './files.js';
+import { log } from './log.js';
 import { loadRuntime } from './runtime.js';
+import { sha256Hex } from './sha256.js';
 import { WordPieceTokenizer } from './tokenizer.js';
 
 /**
@@ -51,7 +55,27 @@ export function resolvePooling(modules, poolingConfig, hasPooler) {
  */
 export async function readModelFolder(location, options = {}) {
   const { signal, onProgress, fetch } = options;
-  const read = (name, optional) => readBytes(joinLocation(location, name), { optional, signal, fetch });
+  const local = isNode && !/^[a-z][a-z0-9+.-]*:\/\//i.test(String(location)) || /^file:/i.test(String(location));
+  const cache = local ? null : await openCache(options.cache);
+  const integrity = options.integrity ?? {};
+  const read = async (name, optional) => {
+    const url = joinLocation(location, name);
+    const report = onProgress
+      ? (loaded, total, fromCache = false) => onProgress({ file: name, loaded, total, fromCache })
+      : undefined;
+    if (local) return readBytes(url, { optional, signal, onProgress: report });
+    let fromCache = false;
+    const result = await fetchVerified(url, {
+      cache,
+      optional,
+      signal,
+      fetch,
+      integrity: integrity[name],
+      onCacheFailure: options.onCacheFailure,
+      onProgress: report ? (loaded, total) => report(loaded, total, fromCache) : undefined,
+    });
+    return result?.bytes ?? null;
+  };
   const [config, vocab, tokenizerConfig, modules] = await Promise.all([
     read('config.json', false),
     read('vocab.txt', false),
@@ -64,13 +88,7 @@ export async function readModelFolder(location, options = {}) {
     const poolingModule = Array.isArray(entries) ? entries.find((m) => String(m?.type ?? '').endsWith('.Pooling')) : null;
     if (poolingModule?.path) pooling = await read(`${poolingModule.path}/config.json`, true);
   }
-  const weights = await readBytes(joinLocation(location, 'model.safetensors'), {
-    signal,
-    fetch,
-    onProgress: onProgress
-      ? (loaded, total) => onProgress({ file: 'model.safetensors', loaded, total })
-      : undefined,
-  });
+  const weights = await read('model.safetensors', false);
   return {
     'config.json': config,
     'vocab.txt': vocab,
@@ -99,6 +117,14 @@ export class BaseModel {
     /** How sentenceEmbedding is computed: {mode: 'pooler'|'mean'|'cls', normalize}. */
     this.pooling = pooling;
     this.location = location;
+    /** Hash of the architecture, weight statistics and vocabulary; adapters record it. */
+    this.fingerprint = null;
+    /** Size in bytes of model.safetensors as loaded. */
+    this.weightsByteLength = 0;
+    // Adapters whose wasm copy can be evicted, most recently used last.
+    this._adapterCache = new Map();
+    this._maxLoadedAdapters = 16;
+    this._liveAdapters = new Set();
   }
 
   /**
@@ -140,7 +166,21 @@ export class BaseModel {
     const modules = files['modules.json'] ? parseJsonFile(files['modules.json'], 'modules.json') : null;
     const poolingConfig = files['pooling/config.json'] ? parseJsonFile(files['pooling/config.json'], 'Pooling config.json') : null;
     const pooling = resolvePooling(modules, poolingConfig, info.hasPooler);
-    return new BaseModel(module, info, tokenizer, pooling, options.location ?? null);
+    const model = new BaseModel(module, info, tokenizer, pooling, options.location ?? null);
+    const vocabText = decodeText(files['vocab.txt'], 'vocab.txt').replace(/\r\n?/g, '\n').replace(/\n+$/, '');
+    model.fingerprint = (await sha256Hex(`${info.weightSignature}\nvocab:${await sha256Hex(vocabText)}`)).slice(0, 32);
+    model.weightsByteLength = files['model.safetensors'].length;
+    if (options.maxLoadedAdapters !== undefined) {
+      if (!Number.isInteger(options.maxLoadedAdapters) || options.maxLoadedAdapters < 1) {
+        throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, `maxLoadedAdapters must be a positive integer, got ${options.maxLoadedAdapters}`);
+      }
+      model._maxLoadedAdapters = options.maxLoadedAdapters;
+    }
+    log.info(
+      `base model loaded${options.location ? ` from ${options.location}` : ''}: ${info.config.numHiddenLayers} layers, hidden ${info.config.hiddenSize}, ` +
+        `${info.parameterCount} parameters (${info.dtypes}), ${files['model.safetensors'].length} bytes, sentence vector: ${pooling.source}`,
+    );
+    return model;
   }
 
   _checkAlive() {
@@ -222,7 +262,7 @@ export class BaseModel {
   }
 
   /** @internal */
-  runBatch(batch, outputs) {
+  runBatch(batch, outputs, taskHandle = null) {
     const known = ['lastHiddenState', 'poolerOutput', 'sentenceEmbedding'];
     for (const name of outputs) {
       if (!known.includes(name)) {
@@ -236,7 +276,7 @@ export class BaseModel {
         hidden: outputs.includes('lastHiddenState') || (wantSentence && mode === 'cls'),
         pooler: outputs.includes('poolerOutput') || (wantSentence && mode === 'pooler'),
         mean: wantSentence && mode === 'mean',
-      }),
+      }, taskHandle === null ? null : new Int32Array(batch.batchSize).fill(taskHandle)),
     );
     const B = batch.batchSize;
     const T = batch.sequenceLength;
@@ -258,8 +298,213 @@ export class BaseModel {
     return result;
   }
 
-  /** Frees the wasm memory of this model. Later calls raise INVALID_STATE. */
+  /** Head input that matches this model's own sentence vector. */
+  get defaultHeadInput() {
+    return this.pooling.mode === 'pooler' ? 'pooler' : this.pooling.mode;
+  }
+
+  /**
+   * Creates an adapter with fresh parameters: it leaves the base model's outputs unchanged
+   * (the up-projections start at zero) until it is trained.
+   * @param {object} options
+   * @param {string[]} options.labels class names, at least two, unique
+   * @param {string} [options.name='adapter'] letters, digits, '_' and '-'
+   * @param {number} [options.size] bottleneck size m; default hidden size / 16 (AdapterHub's
+   *   reduction factor 16). 0 trains only the head and the layer norms.
+   * @param {'swish'|'relu'|'gelu'|'tanh'} [options.nonLinearity='swish']
+   * @param {'all'|number[]|{top: number}} [options.layers='all'] layers that get adapters
+   * @param {Array<'attention'|'feedForward'>} [options.sites=['attention','feedForward']]
+   * @param {boolean} [options.layerNorm=true] train per-task layer-norm parameters
+   * @param {'pooler'|'cls'|'mean'} [options.headInput] default: the model's sentence vector
+   * @param {boolean} [options.headNormalize] L2-normalise the head input; default: as the
+   *   model's sentence vector (true for normalised sentence-transformers models)
+   * @param {1|2} [options.headLayers=1] 1: linear; 2: linear, activation, linear (AdapterHub's)
+   * @param {'tanh'|'relu'|'gelu'|'swish'} [options.headActivation='tanh'] for two-layer heads
+   * @param {number} [options.seed=0] seed of the initial weights
+   * @param {number} [options.initStd=0.01] standard deviation of the down-projections
+   * @returns {Adapter}
+   */
+  createAdapter(options = {}) {
+    this._checkAlive();
+    const known = ['labels', 'name', 'size', 'nonLinearity', 'layers', 'sites', 'layerNorm', 'headInput', 'headNormalize', 'headLayers', 'headActivation', 'seed', 'initStd'];
+    for (const key of Object.keys(options)) {
+      if (!known.includes(key)) {
+        throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, `createAdapter has no option '${key}'; the options are ${known.join(', ')}`);
+      }
+    }
+    const nLayers = this.config.numHiddenLayers;
+    let layers = options.layers ?? 'all';
+    if (layers === 'all') layers = Array.from({ length: nLayers }, (_, i) => i);
+    else if (layers && typeof layers === 'object' && !Array.isArray(layers) && Number.isInteger(layers.top)) {
+      const top = Math.min(Math.max(layers.top, 0), nLayers);
+      layers = Array.from({ length: top }, (_, i) => nLayers - top + i);
+    } else if (!Array.isArray(layers)) {
+      throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, `layers must be 'all', an array of layer indices or {top: k}, got ${JSON.stringify(layers)}`);
+    }
+    const config = {
+      version: ADAPTER_FORMAT_VERSION,
+      name: options.name ?? 'adapter',
+      adapter: {
+        size: options.size ?? Math.max(1, Math.round(this.config.hiddenSize / 16)),
+        nonLinearity: options.nonLinearity ?? 'swish',
+        layers,
+        sites: options.sites ?? ['attention', 'feedForward'],
+        layerNorm: options.layerNorm ?? true,
+      },
+      head: {
+        input: options.headInput ?? this.defaultHeadInput,
+        normalize: options.headNormalize ?? ((options.headInput ?? this.defaultHeadInput) === 'mean' && this.pooling.normalize),
+        layers: options.headLayers ?? 1,
+        activation: options.headActivation ?? 'tanh',
+        labels: options.labels,
+      },
+      base: this._baseDescription(),
+    };
+    if (!Array.isArray(config.head.labels)) {
+      throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, `labels must be an array of at least two class names, got ${JSON.stringify(options.labels)}`);
+    }
+    const info = unwrapWasmResult(this._module.taskCreate(this._handle, JSON.stringify(config), options.seed ?? 0, options.initStd ?? 0.01));
+    const adapter = new Adapter(this, config, { handle: info.handle, parameterCount: info.parameterCount });
+    this._liveAdapters.add(adapter);
+    return adapter;
+  }
+
+  /** @internal */
+  _baseDescription() {
+    return {
+      fingerprint: this.fingerprint,
+      hiddenSize: this.config.hiddenSize,
+      numHiddenLayers: this.config.numHiddenLayers,
+      parameterCount: this.parameterCount,
+      location: this.location,
+    };
+  }
+
+  /** @internal Creates the wasm task of an adapter file after checking that it fits this base. */
+  _loadTaskHandle(config, bytes, fileName) {
+    if (config.base?.fingerprint !== this.fingerprint) {
+      throw new AdapterkitError(
+        ErrorCode.INCOMPATIBLE,
+        `${fileName}: adapter '${config.name}' was trained on another base model (fingerprint ${config.base?.fingerprint ?? 'missing'}, ` +
+          `hidden ${config.base?.hiddenSize}, ${config.base?.numHiddenLayers} layers${config.base?.location ? `, from ${config.base.location}` : ''}); ` +
+          `the loaded base has fingerprint ${this.fingerprint} (hidden ${this.config.hiddenSize}, ${this.config.numHiddenLayers} layers). Load it on the base it was trained on.`,
+      );
+    }
+    const bytesHandle = copyIntoWasm(this._module, bytes);
+    try {
+      return unwrapWasmResult(this._module.taskLoad(this._handle, JSON.stringify(config), bytesHandle, fileName));
+    } finally {
+      this._module.bytesDelete(bytesHandle);
+    }
+  }
+
+  /** @internal Marks an adapter as used, evicting the least recently used beyond the limit. */
+  _touchAdapter(adapter) {
+    if (!adapter._bytes) return;
+    this._adapterCache.delete(adapter);
+    this._adapterCache.set(adapter, true);
+    for (const [oldest] of this._adapterCache) {
+      if (this._adapterCache.size <= this._maxLoadedAdapters) break;
+      oldest._evict();
+      this._adapterCache.delete(oldest);
+    }
+  }
+
+  /** @internal */
+  _forgetAdapter(adapter) {
+    this._adapterCache.delete(adapter);
+    this._liveAdapters.delete(adapter);
+    for (const [key, value] of this._adaptersBySource ?? []) if (value === adapter) this._adaptersBySource.delete(key);
+  }
+
+  /**
+   * Loads an adapter file. Loading the same URL again returns the same Adapter.
+   * @param {string|URL|Uint8Array|ArrayBuffer|Blob} source URL (or path under Node), or the
+   *   file's bytes
+   * @param {object} [options]
+   * @param {string} [options.integrity] expected SHA-256 of the file (hex or "sha256-<base64>");
+   *   a file with another digest raises INTEGRITY and is neither used nor cached
+   * @param {AbortSignal} [options.signal]
+   * @param {boolean|string|object} [options.cache] as for loadBaseModel
+   * @returns {Promise<Adapter>}
+   * @throws {AdapterkitError} INVALID_FILE for a malformed file, INCOMPATIBLE for an adapter of
+   *   another base model. The base model and other adapters keep working either way.
+   */
+  async loadAdapter(source, options = {}) {
+    this._checkAlive();
+    this._adaptersBySource ??= new Map();
+    let bytes;
+    let name;
+    if (typeof source === 'string' || source instanceof URL) {
+      name = String(source);
+      const existing = this._adaptersBySource.get(name);
+      if (existing && !existing._disposed) {
+        existing._ensureHandle();
+        return existing;
+      }
+      const local = isNode && !/^[a-z][a-z0-9+.-]*:\/\//i.test(name) || /^file:/i.test(name);
+      if (local) {
+        bytes = await readBytes(name, { signal: options.signal });
+        if (options.integrity) await checkIntegrity(bytes, options.integrity, name);
+      } else {
+        const cache = await openCache(options.cache);
+        bytes = (await fetchVerified(name, { cache, integrity: options.integrity, signal: options.signal, fetch: options.fetch })).bytes;
+      }
+    } else if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+      bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+      name = options.fileName ?? 'adapter bytes';
+      if (options.integrity) await checkIntegrity(bytes, options.integrity, name);
+    } else if (typeof Blob === 'function' && source instanceof Blob) {
+      bytes = new Uint8Array(await source.arrayBuffer());
+      name = source.name ?? options.fileName ?? 'adapter file';
+      if (options.integrity) await checkIntegrity(bytes, options.integrity, name);
+    } else {
+      throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, `loadAdapter expects a URL, a path, bytes or a Blob, got ${source === null ? 'null' : typeof source}`);
+    }
+    const config = readAdapterMetadata(bytes, name);
+    const info = this._loadTaskHandle(config, bytes, name);
+    const adapter = new Adapter(this, config, { handle: info.handle, bytes, source: name, parameterCount: info.parameterCount });
+    this._liveAdapters.add(adapter);
+    if (typeof source === 'string' || source instanceof URL) this._adaptersBySource.set(name, adapter);
+    this._touchAdapter(adapter);
+    log.info(`adapter '${config.name}' loaded from ${name}: ${bytes.length} bytes, ${info.parameterCount} parameters, labels ${config.head.labels.join(', ')}`);
+    return adapter;
+  }
+
+  /**
+   * Runs several adapters on the same text as one batch: row i uses adapters[i], and all rows
+   * share the base model's matrix products.
+   * @param {string} text
+   * @param {Adapter[]} adapters
+   * @param {{ pair?: string, maxLength?: number }} [options]
+   * @returns {Promise<Prediction[]>} one prediction per adapter, in order
+   */
+  async classifyAll(text, adapters, options = {}) {
+    this._checkAlive();
+    if (typeof text !== 'string') {
+      throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, `classifyAll expects one text (a string), got ${typeof text}`);
+    }
+    if (!Array.isArray(adapters) || adapters.length === 0) {
+      throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, 'classifyAll expects a non-empty array of adapters');
+    }
+    for (const adapter of adapters) {
+      if (!(adapter instanceof Adapter) || adapter.base !== this) {
+        throw new AdapterkitError(ErrorCode.INCOMPATIBLE, 'classifyAll: every adapter must come from this base model (base.loadAdapter or base.createAdapter)');
+      }
+    }
+    const texts = adapters.map(() => text);
+    const pairs = options.pair === undefined ? null : adapters.map(() => options.pair);
+    const batch = this.tokenize(texts, pairs, options);
+    const handles = Int32Array.from(adapters, (adapter) => adapter._ensureHandle());
+    const rows = unwrapWasmResult(
+      this._module.taskClassify(this._handle, handles, batch.inputIds, batch.tokenTypeIds, batch.lengths, batch.batchSize, batch.sequenceLength),
+    );
+    return rows.map((logits, i) => ({ adapter: adapters[i].name, ...toPrediction(adapters[i].labels, logits), truncated: batch.truncated[i] }));
+  }
+
+  /** Frees the wasm memory of this model and of its adapters. Later calls raise INVALID_STATE. */
   dispose() {
+    for (const adapter of [...this._liveAdapters]) adapter.dispose();
     if (this._handle !== null) {
       this._module.encoderDelete(this._handle);
       this._handle = null;
@@ -278,16 +523,48 @@ export function normalizeRows(data, rows, width) {
 }
 
 /**
- * Loads a base model from a Hugging Face BERT folder.
+ * Loads a base model from a Hugging Face BERT folder: config.json, vocab.txt,
+ * model.safetensors (F32, F16 or BF16), and when present tokenizer_config.json, modules.json
+ * and the sentence-transformers Pooling config.
  * @param {string|URL} location folder URL, or under Node a folder path or file: URL
  * @param {object} [options]
- * @param {(event: {file: string, loaded: number, total: number|null}) => void} [options.onProgress]
- *   download progress of model.safetensors
- * @param {AbortSignal} [options.signal] cancels the download (raises ABORTED)
+ * @param {(event: {file: string, loaded: number, total: number|null, fromCache: boolean}) => void} [options.onProgress]
+ *   called as each file arrives, with bytes loaded and the total (null when unknown)
+ * @param {AbortSignal} [options.signal] cancels the download (raises ABORTED); nothing is cached
+ * @param {boolean|string|object} [options.cache=true] true: the browser's Cache Storage
+ *   ("adapterkit-v1"); a string: another Cache Storage name; false: no caching; or an object
+ *   with match/put/delete. Ignored for local paths under Node.
+ * @param {Record<string, string>} [options.integrity] expected SHA-256 per file name, for
+ *   example {"model.safetensors": "…"}; a mismatch raises INTEGRITY
+ * @param {boolean} [options.persistStorage=false] ask the browser to keep the cache under
+ *   storage pressure (navigator.storage.persist())
+ * @param {(url: string, error: Error) => void} [options.onCacheFailure] called when a file
+ *   could not be cached (for example, the quota is exceeded); the model still runs from memory
+ * @param {number} [options.maxLoadedAdapters=16] adapters kept in wasm memory; the least
+ *   recently used one beyond it is freed and comes back from its bytes on next use
  * @param {string|URL} [options.wasmUrl] where adapterkit.wasm is served (see loadRuntime)
+ * @param {typeof fetch} [options.fetch] fetch implementation (default: globalThis.fetch)
  * @returns {Promise<BaseModel>}
  */
 export async function loadBaseModel(location, options = {}) {
+  if (options.persistStorage) {
+    const granted = await requestPersistentStorage();
+    if (!granted) log.warn('persistent storage was not granted: the browser may evict the cached model under storage pressure');
+  }
   const files = await readModelFolder(location, options);
   return BaseModel.fromFiles(files, { ...options, location: String(location) });
+}
+
+async function checkIntegrity(bytes, integrity, name) {
+  const { parseSha256 } = await import('./sha256.js');
+  let expected;
+  try {
+    expected = parseSha256(integrity);
+  } catch (error) {
+    throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, error.message);
+  }
+  const actual = await sha256Hex(bytes);
+  if (actual !== expected) {
+    throw new AdapterkitError(ErrorCode.INTEGRITY, `${name} has sha256 ${actual}, expected ${expected}; it was not loaded`);
+  }
 }
