@@ -19,6 +19,7 @@
 #include "fully_connected.h"
 #include "safetensors.h"
 #include "task.h"
+#include "training.h"
 #include "status.h"
 
 namespace adapterkit {
@@ -441,6 +442,160 @@ val task_classify(int encoder_handle, val task_handles, val input_ids, val token
   return rows;
 }
 
+// Packs the transposed weights for training from the model file (a bytes handle).
+val encoder_enable_training(int handle, int bytes_handle, std::string file_name) {
+  BertEncoder* encoder = encoder_table().find(handle);
+  if (encoder == nullptr) return error_value(invalid_handle("encoder", handle));
+  std::vector<uint8_t>* bytes = bytes_table().find(bytes_handle);
+  if (bytes == nullptr) return error_value(invalid_handle("bytes", bytes_handle));
+  SafetensorsFile file;
+  Status status = SafetensorsFile::parse(bytes->data(), bytes->size(), file_name, &file);
+  if (status.is_ok()) status = encoder->enable_training(file);
+  if (!status.is_ok()) return error_value(status);
+  return val(true);
+}
+
+struct TrainerEntry {
+  int encoder_handle;
+  int task_handle;
+  BertEncoder* encoder;
+  Task* task;
+  std::unique_ptr<Trainer> trainer;
+};
+
+HandleTable<TrainerEntry>& trainer_table() {
+  static HandleTable<TrainerEntry> table;
+  return table;
+}
+
+// options: {weightDecay, beta1, beta2, epsilon, maxGradNorm, recompute}
+val trainer_create(int task_handle, val options) {
+  TaskEntry* entry = task_table().find(task_handle);
+  if (entry == nullptr) return error_value(invalid_handle("adapter", task_handle));
+  BertEncoder* encoder = encoder_table().find(entry->encoder_handle);
+  if (encoder == nullptr) return error_value(invalid_handle("encoder", entry->encoder_handle));
+  TrainerOptions o;
+  o.weight_decay = options["weightDecay"].as<float>();
+  o.beta1 = options["beta1"].as<float>();
+  o.beta2 = options["beta2"].as<float>();
+  o.epsilon = options["epsilon"].as<float>();
+  o.max_grad_norm = options["maxGradNorm"].as<float>();
+  o.recompute = options["recompute"].as<bool>();
+  std::unique_ptr<Trainer> trainer;
+  const Status status = Trainer::create(encoder, entry->task.get(), o, &trainer);
+  if (!status.is_ok()) return error_value(status);
+  return val(trainer_table().insert(std::unique_ptr<TrainerEntry>(
+      new TrainerEntry{entry->encoder_handle, task_handle, encoder, entry->task.get(), std::move(trainer)})));
+}
+
+Status find_trainer(int handle, TrainerEntry** out) {
+  TrainerEntry* entry = trainer_table().find(handle);
+  if (entry == nullptr) return invalid_handle("trainer", handle);
+  TaskEntry* task = task_table().find(entry->task_handle);
+  if (task == nullptr || task->task.get() != entry->task ||
+      encoder_table().find(entry->encoder_handle) != entry->encoder) {
+    return make_status(StatusCode::kInvalidState,
+                       "trainer %d: its adapter or base model was disposed", handle);
+  }
+  *out = entry;
+  return Status::ok();
+}
+
+struct TrainingBatch {
+  std::vector<int32_t> ids, types, lengths, labels;
+  std::vector<float> class_weights;
+  EncoderInput input;
+};
+
+Status read_training_batch(val input_ids, val token_type_ids, val lengths, int n_batch, int n_seq,
+                           val labels, val class_weights, TrainingBatch* batch) {
+  batch->ids = to_ints(input_ids);
+  batch->types = to_ints(token_type_ids);
+  batch->lengths = to_ints(lengths);
+  batch->labels = to_ints(labels);
+  const size_t B = static_cast<size_t>(std::max(n_batch, 0));
+  const size_t T = static_cast<size_t>(std::max(n_seq, 0));
+  if (B == 0 || T == 0 || batch->ids.size() != B * T || batch->types.size() != B * T ||
+      batch->lengths.size() != B || batch->labels.size() != B) {
+    return make_status(StatusCode::kInvalidArgument,
+                       "training batch: got %zu ids, %zu types, %zu lengths, %zu labels for batch "
+                       "%zu x length %zu",
+                       batch->ids.size(), batch->types.size(), batch->lengths.size(),
+                       batch->labels.size(), B, T);
+  }
+  if (!class_weights.isNull() && !class_weights.isUndefined()) {
+    batch->class_weights = to_floats(class_weights);
+  }
+  batch->input.input_ids = batch->ids.data();
+  batch->input.token_type_ids = batch->types.data();
+  batch->input.lengths = batch->lengths.data();
+  batch->input.n_batch = B;
+  batch->input.n_seq = T;
+  return Status::ok();
+}
+
+// One AdamW step. Returns {loss, gradNorm}.
+val trainer_step(int handle, val input_ids, val token_type_ids, val lengths, int n_batch,
+                 int n_seq, val labels, val class_weights, double lr) {
+  TrainerEntry* entry = nullptr;
+  Status status = find_trainer(handle, &entry);
+  TrainingBatch batch;
+  if (status.is_ok()) {
+    status = read_training_batch(input_ids, token_type_ids, lengths, n_batch, n_seq, labels, class_weights, &batch);
+  }
+  if (status.is_ok() && !batch.class_weights.empty() &&
+      batch.class_weights.size() != entry->task->config().labels.size()) {
+    status = make_status(StatusCode::kInvalidArgument, "got %zu class weights for %zu labels",
+                         batch.class_weights.size(), entry->task->config().labels.size());
+  }
+  float loss = 0;
+  float grad_norm = 0;
+  if (status.is_ok()) {
+    status = entry->trainer->step(batch.input, batch.labels.data(),
+                                  batch.class_weights.empty() ? nullptr : batch.class_weights.data(),
+                                  static_cast<float>(lr), &loss, &grad_norm);
+  }
+  if (!status.is_ok()) return error_value(status);
+  val result = val::object();
+  result.set("loss", loss);
+  result.set("gradNorm", grad_norm);
+  result.set("peakTapeBytes", static_cast<double>(entry->trainer->peak_tape_bytes()));
+  return result;
+}
+
+// Loss and gradients of a batch without updating. Returns {loss, gradients: [{name, shape, data}]}.
+val trainer_gradients(int handle, val input_ids, val token_type_ids, val lengths, int n_batch,
+                      int n_seq, val labels, val class_weights) {
+  TrainerEntry* entry = nullptr;
+  Status status = find_trainer(handle, &entry);
+  TrainingBatch batch;
+  if (status.is_ok()) {
+    status = read_training_batch(input_ids, token_type_ids, lengths, n_batch, n_seq, labels, class_weights, &batch);
+  }
+  float loss = 0;
+  if (status.is_ok()) {
+    status = entry->trainer->compute_gradients(batch.input, batch.labels.data(),
+                                               batch.class_weights.empty() ? nullptr : batch.class_weights.data(), &loss);
+  }
+  if (!status.is_ok()) return error_value(status);
+  val list = val::array();
+  for (const NamedTensor& t : entry->trainer->gradients().tensors()) {
+    val item = val::object();
+    item.set("name", t.name);
+    val shape = val::array();
+    for (int64_t d : t.shape) shape.call<void>("push", static_cast<double>(d));
+    item.set("shape", shape);
+    item.set("data", to_float32_array(t.values->data(), t.values->size()));
+    list.call<void>("push", item);
+  }
+  val result = val::object();
+  result.set("loss", loss);
+  result.set("gradients", list);
+  return result;
+}
+
+bool trainer_delete(int handle) { return trainer_table().erase(handle); }
+
 val build_info() {
   val info = val::object();
   info.set("simd", true);
@@ -470,4 +625,9 @@ EMSCRIPTEN_BINDINGS(adapterkit) {
   emscripten::function("taskTensors", &task_tensors);
   emscripten::function("taskDelete", &task_delete);
   emscripten::function("taskClassify", &task_classify);
+  emscripten::function("encoderEnableTraining", &encoder_enable_training);
+  emscripten::function("trainerCreate", &trainer_create);
+  emscripten::function("trainerStep", &trainer_step);
+  emscripten::function("trainerGradients", &trainer_gradients);
+  emscripten::function("trainerDelete", &trainer_delete);
 }

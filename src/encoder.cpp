@@ -172,6 +172,44 @@ Status BertEncoder::load(const BertConfig& config, const SafetensorsFile& weight
   return Status::ok();
 }
 
+Status BertEncoder::enable_training(const SafetensorsFile& weights) {
+  if (training_enabled()) return Status::ok();
+  const int64_t H = config_.n_embd;
+  const int64_t F = config_.n_ff;
+  const std::string& p = prefix_;
+  size_t unused = 0;
+  std::vector<LayerBackwardOps> ops(static_cast<size_t>(config_.n_layer));
+  auto transposed = [&](const std::string& name, int64_t n_out_forward, int64_t n_in_forward,
+                        std::unique_ptr<FullyConnected>* op) -> Status {
+    std::vector<float> w;
+    AK_RETURN_IF_ERROR(read_tensor(weights, p, name + ".weight", {n_out_forward, n_in_forward}, &w, &unused));
+    // The forward weight [O, I] read as [I_backward = O, O_backward = I].
+    return FullyConnected::create((p + name + ".transposed").c_str(), static_cast<size_t>(n_out_forward),
+                                  static_cast<size_t>(n_in_forward), w.data(), nullptr,
+                                  FullyConnected::WeightLayout::kInOut, op);
+  };
+  for (int il = 0; il < config_.n_layer; ++il) {
+    LayerBackwardOps& layer = ops[static_cast<size_t>(il)];
+    const std::string lp = "encoder.layer." + std::to_string(il) + ".";
+    std::vector<float> w(static_cast<size_t>(3 * H * H));
+    const char* parts[3] = {"query", "key", "value"};
+    for (int part = 0; part < 3; ++part) {
+      std::vector<float> wp;
+      AK_RETURN_IF_ERROR(read_tensor(weights, p, lp + "attention.self." + parts[part] + ".weight", {H, H}, &wp, &unused));
+      std::memcpy(w.data() + part * H * H, wp.data(), wp.size() * sizeof(float));
+    }
+    AK_RETURN_IF_ERROR(FullyConnected::create((p + lp + "attention.self.qkv.transposed").c_str(),
+                                              static_cast<size_t>(3 * H), static_cast<size_t>(H), w.data(),
+                                              nullptr, FullyConnected::WeightLayout::kInOut, &layer.qkv));
+    AK_RETURN_IF_ERROR(transposed(lp + "attention.output.dense", H, H, &layer.attn_out));
+    AK_RETURN_IF_ERROR(transposed(lp + "intermediate.dense", F, H, &layer.ff_in));
+    AK_RETURN_IF_ERROR(transposed(lp + "output.dense", H, F, &layer.ff_out));
+  }
+  if (pooler_ != nullptr) AK_RETURN_IF_ERROR(transposed("pooler.dense", H, H, &pooler_backward_));
+  backward_ = std::move(ops);
+  return Status::ok();
+}
+
 Status BertEncoder::validate_input(const EncoderInput& input) const {
   if (input.n_batch == 0 || input.n_seq == 0) {
     return make_status(StatusCode::kInvalidArgument,

@@ -47,6 +47,15 @@ struct EncoderOutput {
   std::vector<size_t> offsets;  // [B + 1], row b owns tokens offsets[b] .. offsets[b+1]-1
 };
 
+// Operators that multiply by the transpose of a frozen weight, for the backward pass:
+// dX[N, I] = dY[N, O] W[O, I].
+struct LayerBackwardOps {
+  std::unique_ptr<FullyConnected> qkv;       // [3H] -> [H]
+  std::unique_ptr<FullyConnected> attn_out;  // [H] -> [H]
+  std::unique_ptr<FullyConnected> ff_in;     // [F] -> [H]
+  std::unique_ptr<FullyConnected> ff_out;    // [H] -> [F]
+};
+
 struct LayerWeights {
   std::unique_ptr<FullyConnected> qkv;       // [H] -> [3H], query, key, value fused
   std::unique_ptr<FullyConnected> attn_out;  // [H] -> [H]
@@ -75,6 +84,11 @@ class BertEncoder {
   // mean[B, H] = mean of each row's hidden states over its real tokens.
   static void mean_pool(const EncoderOutput& encoded, size_t n_embd, float* pooled);
 
+  // Packs the transposed weights that the backward pass needs, from the same file the model was
+  // loaded from. Doubles the memory of the packed weights; called once before training.
+  Status enable_training(const SafetensorsFile& weights);
+  bool training_enabled() const { return !backward_.empty(); }
+
   const BertConfig& config() const { return config_; }
   bool has_pooler() const { return pooler_ != nullptr; }
   size_t parameter_count() const { return parameter_count_; }
@@ -102,6 +116,11 @@ class BertEncoder {
   std::vector<float> ln_embd_gamma_, ln_embd_beta_;
   std::vector<LayerWeights> layers_;
   std::unique_ptr<FullyConnected> pooler_;  // [H] -> [H], null when the file has no pooler
+
+  friend class Trainer;
+  std::vector<LayerBackwardOps> backward_;  // [n_layer], empty until enable_training()
+  std::unique_ptr<FullyConnected> pooler_backward_;
+  const std::vector<float>& ln_embd_gamma() const { return ln_embd_gamma_; }
 
   // Scratch buffers reused between calls, each with XNN_EXTRA_BYTES of slack.
   std::vector<float> qkv_, context_, projected_, intermediate_, scores_;

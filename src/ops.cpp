@@ -115,4 +115,96 @@ void attention_forward(float* out, float* probs, const float* qkv, size_t length
   }
 }
 
+void layernorm_backward(float* dx, float* dgamma, float* dbeta, const float* dout,
+                        const float* xhat, const float* rstd, const float* gamma, size_t n_tokens,
+                        size_t n_embd) {
+  for (size_t t = 0; t < n_tokens; ++t) {
+    const float* dy = dout + t * n_embd;
+    const float* xh = xhat + t * n_embd;
+    // dxhat = dy * gamma; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+    double sum_dxhat = 0;
+    double sum_dxhat_xhat = 0;
+    for (size_t i = 0; i < n_embd; ++i) {
+      const double dxhat = static_cast<double>(dy[i]) * gamma[i];
+      sum_dxhat += dxhat;
+      sum_dxhat_xhat += dxhat * xh[i];
+    }
+    const float mean_dxhat = static_cast<float>(sum_dxhat / static_cast<double>(n_embd));
+    const float mean_dxhat_xhat = static_cast<float>(sum_dxhat_xhat / static_cast<double>(n_embd));
+    float* out = dx + t * n_embd;
+    for (size_t i = 0; i < n_embd; ++i) {
+      out[i] = rstd[t] * (dy[i] * gamma[i] - mean_dxhat - xh[i] * mean_dxhat_xhat);
+    }
+    if (dgamma != nullptr) {
+      for (size_t i = 0; i < n_embd; ++i) dgamma[i] += dy[i] * xh[i];
+    }
+    if (dbeta != nullptr) {
+      for (size_t i = 0; i < n_embd; ++i) dbeta[i] += dy[i];
+    }
+  }
+}
+
+void activation_backward(Activation activation, float* dx, const float* dy, const float* x,
+                         size_t n) {
+  switch (activation) {
+    case Activation::kGeluErf:
+      for (size_t i = 0; i < n; ++i) {
+        // d/dx [x Phi(x)] = Phi(x) + x phi(x)
+        const float v = x[i];
+        const float cdf = 0.5f * (1.0f + std::erf(v * 0.70710678118654752f));
+        const float pdf = 0.39894228040143268f * std::exp(-0.5f * v * v);
+        dx[i] = dy[i] * (cdf + v * pdf);
+      }
+      break;
+    case Activation::kGeluTanh:
+      for (size_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        const float inner = 0.79788456080286536f * (v + 0.044715f * v * v * v);
+        const float t = std::tanh(inner);
+        const float dinner = 0.79788456080286536f * (1.0f + 3.0f * 0.044715f * v * v);
+        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dinner);
+      }
+      break;
+    case Activation::kRelu:
+      for (size_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+      break;
+  }
+}
+
+void attention_backward(float* dqkv, const float* dout, const float* probs, const float* qkv,
+                        size_t length, size_t n_embd, size_t n_head, float* scratch) {
+  const size_t head_size = n_embd / n_head;
+  const size_t row_stride = 3 * n_embd;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_size));
+  for (size_t i = 0; i < length; ++i) {
+    for (size_t c = 0; c < row_stride; ++c) dqkv[i * row_stride + c] = 0.0f;
+  }
+  for (size_t h = 0; h < n_head; ++h) {
+    const float* q = qkv + h * head_size;
+    const float* k = qkv + n_embd + h * head_size;
+    const float* v = qkv + 2 * n_embd + h * head_size;
+    float* dq = dqkv + h * head_size;
+    float* dk = dqkv + n_embd + h * head_size;
+    float* dv = dqkv + 2 * n_embd + h * head_size;
+    for (size_t i = 0; i < length; ++i) {
+      const float* p = probs + (h * length + i) * length;
+      const float* dctx = dout + i * n_embd + h * head_size;
+      // 3. out_i = sum_j p_ij v_j: dp_ij = dctx_i . v_j and dv_j += p_ij dctx_i
+      float* dp = scratch;
+      float weighted = 0;
+      for (size_t j = 0; j < length; ++j) {
+        dp[j] = dot(dctx, v + j * row_stride, head_size);
+        axpy(p[j], dctx, dv + j * row_stride, head_size);
+        weighted += p[j] * dp[j];
+      }
+      // 2. softmax: ds_ij = p_ij (dp_ij - sum_k p_ik dp_ik); 1. scores = scale q_i . k_j
+      for (size_t j = 0; j < length; ++j) {
+        const float ds = p[j] * (dp[j] - weighted) * scale;
+        axpy(ds, k + j * row_stride, dq + i * row_stride, head_size);
+        axpy(ds, q + i * row_stride, dk + j * row_stride, head_size);
+      }
+    }
+  }
+}
+
 }  // namespace adapterkit

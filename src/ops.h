@@ -40,4 +40,20 @@ void activation_forward(Activation activation, float* x, size_t n);
 void attention_forward(float* out, float* probs, const float* qkv, size_t length, size_t n_embd,
                        size_t n_head, float* scratch);
 
+// Backward of layernorm_forward. Given dout[N, H], the normalised input xhat[N, H] and
+// rstd[N], writes dx[N, H] and adds to dgamma[H] and dbeta[H] when they are not null.
+void layernorm_backward(float* dx, float* dgamma, float* dbeta, const float* dout,
+                        const float* xhat, const float* rstd, const float* gamma, size_t n_tokens,
+                        size_t n_embd);
+
+// dx[i] = dy[i] * activation'(x[i]) with x the pre-activation input. dx may equal dy.
+void activation_backward(Activation activation, float* dx, const float* dy, const float* x,
+                         size_t n);
+
+// Backward of attention_forward for one sequence. Given dout[L, H], the probabilities
+// probs[n_head, L, L] and qkv[L, 3H] saved by the forward pass, writes dqkv[L, 3H].
+// scratch needs at least L floats.
+void attention_backward(float* dqkv, const float* dout, const float* probs, const float* qkv,
+                        size_t length, size_t n_embd, size_t n_head, float* scratch);
+
 }  // namespace adapterkit

@@ -90,6 +90,35 @@ void adapter_activation_forward(AdapterActivation activation, float* x, size_t n
   }
 }
 
+void adapter_activation_backward(AdapterActivation activation, float* dx, const float* dy,
+                                 const float* x, size_t n) {
+  switch (activation) {
+    case AdapterActivation::kRelu:
+      for (size_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+      break;
+    case AdapterActivation::kGelu:
+      for (size_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        const float cdf = 0.5f * (1.0f + std::erf(v * 0.70710678118654752f));
+        const float pdf = 0.39894228040143268f * std::exp(-0.5f * v * v);
+        dx[i] = dy[i] * (cdf + v * pdf);
+      }
+      break;
+    case AdapterActivation::kSwish:
+      for (size_t i = 0; i < n; ++i) {
+        const float sigmoid = 1.0f / (1.0f + std::exp(-x[i]));
+        dx[i] = dy[i] * sigmoid * (1.0f + x[i] * (1.0f - sigmoid));
+      }
+      break;
+    case AdapterActivation::kTanh:
+      for (size_t i = 0; i < n; ++i) {
+        const float t = std::tanh(x[i]);
+        dx[i] = dy[i] * (1.0f - t * t);
+      }
+      break;
+  }
+}
+
 std::string adapter_tensor_prefix(int il, TaskOverrides::Site site, const std::string& name) {
   return "encoder.layer." + std::to_string(il) +
          (site == TaskOverrides::Site::kAttention ? ".attention.output." : ".output.") +
@@ -377,6 +406,53 @@ Status Task::load(const TaskConfig& config, const BertEncoder& base, const Safet
   }
   AK_RETURN_IF_ERROR(task->repack());
   *out = std::move(task);
+  return Status::ok();
+}
+
+std::unique_ptr<Task> Task::zeros_like() const {
+  std::unique_ptr<Task> copy(new Task());
+  copy->config_ = config_;
+  copy->n_embd_ = n_embd_;
+  copy->n_layer_ = n_layer_;
+  for (int site = 0; site < kSites; ++site) {
+    copy->adapters_[site].resize(adapters_[site].size());
+    for (size_t il = 0; il < adapters_[site].size(); ++il) {
+      if (const Bottleneck* a = adapters_[site][il].get()) {
+        auto zero = std::make_unique<Bottleneck>();
+        zero->down_w.assign(a->down_w.size(), 0.0f);
+        zero->down_b.assign(a->down_b.size(), 0.0f);
+        zero->up_w.assign(a->up_w.size(), 0.0f);
+        zero->up_b.assign(a->up_b.size(), 0.0f);
+        copy->adapters_[site][il] = std::move(zero);
+      }
+    }
+    copy->ln_gamma_[site].resize(ln_gamma_[site].size());
+    copy->ln_beta_[site].resize(ln_beta_[site].size());
+    for (size_t il = 0; il < ln_gamma_[site].size(); ++il) {
+      copy->ln_gamma_[site][il].assign(ln_gamma_[site][il].size(), 0.0f);
+      copy->ln_beta_[site][il].assign(ln_beta_[site][il].size(), 0.0f);
+    }
+  }
+  copy->head_hidden_w_.assign(head_hidden_w_.size(), 0.0f);
+  copy->head_hidden_b_.assign(head_hidden_b_.size(), 0.0f);
+  copy->head_out_w_.assign(head_out_w_.size(), 0.0f);
+  copy->head_out_b_.assign(head_out_b_.size(), 0.0f);
+  return copy;
+}
+
+Status Task::adapter_forward_train(int il, Site site, float* s, size_t n_tokens, float* pre,
+                                   float* post) const {
+  const int si = static_cast<int>(site);
+  FullyConnected* down = down_ops_[si].empty() ? nullptr : down_ops_[si][static_cast<size_t>(il)].get();
+  if (down == nullptr || n_tokens == 0) return Status::ok();
+  const size_t H = static_cast<size_t>(n_embd_);
+  const size_t m = static_cast<size_t>(config_.n_bottleneck);
+  resize_for_xnnpack(&scratch_, n_tokens * H);
+  AK_RETURN_IF_ERROR(down->run(n_tokens, s, pre));
+  std::memcpy(post, pre, n_tokens * m * sizeof(float));
+  adapter_activation_forward(config_.activation, post, n_tokens * m);
+  AK_RETURN_IF_ERROR(up_ops_[si][static_cast<size_t>(il)]->run(n_tokens, post, scratch_.data()));
+  for (size_t i = 0; i < n_tokens * H; ++i) s[i] += scratch_[i];
   return Status::ok();
 }
 

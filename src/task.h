@@ -28,6 +28,9 @@ Status parse_adapter_activation(const std::string& name, const char* field, Adap
 
 // Applies the activation to n values in place.
 void adapter_activation_forward(AdapterActivation activation, float* x, size_t n);
+// dx[i] = dy[i] * activation'(x[i]) with x the pre-activation input. dx may equal dy.
+void adapter_activation_backward(AdapterActivation activation, float* dx, const float* dy,
+                                 const float* x, size_t n);
 
 enum class HeadInput {
   kPooler,  // BERT's pooler: tanh(W h[CLS] + b)
@@ -99,6 +102,15 @@ class Task : public TaskOverrides {
 
   // Re-creates the XNNPACK operators from the parameter vectors after they changed (training).
   Status repack();
+
+  // Creates a task with this one's config and every parameter zero, without operators: the
+  // gradient and optimizer-moment buffers of training. Its tensors() align with this one's.
+  std::unique_ptr<Task> zeros_like() const;
+
+  // Training forward of one adapter: s[n, H] <- s + up(act(down(s))), keeping the bottleneck's
+  // pre-activation pre[n, m] and activation post[n, m] for the backward pass.
+  Status adapter_forward_train(int il, Site site, float* s, size_t n_tokens, float* pre,
+                               float* post) const;
 
   const TaskConfig& config() const { return config_; }
   size_t parameter_count();

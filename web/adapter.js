@@ -181,6 +181,67 @@ export class Adapter {
     return writeSafetensors(this.tensors(), metadata, dtype);
   }
 
+  /** @internal Replaces the parameters by those of an adapter file with the same config. */
+  _replaceParameters(bytes) {
+    const config = readAdapterMetadata(bytes, `adapter '${this.name}'`);
+    const info = this.base._loadTaskHandle({ ...this.config, ...config, base: this.config.base }, bytes, `adapter '${this.name}'`);
+    if (this._handle !== null) this.base._module.taskDelete(this._handle);
+    this._handle = info.handle;
+    if (this._bytes) this._bytes = bytes;
+  }
+
+  /**
+   * Trains the adapter on labelled examples. Only the adapter, its layer norms and its head
+   * change; the base model stays frozen. In a browser page the training runs in a Web Worker
+   * by default, so the page stays responsive.
+   * @param {Array<{text: string, label: string, pair?: string}>} examples labels are names
+   *   from this adapter's labels
+   * @param {object} [options]
+   * @param {number} [options.epochs=3]
+   * @param {number} [options.batchSize=16] rows per step; batches are padded to their longest row
+   * @param {number} [options.learningRate=1e-3] peak learning rate of AdamW
+   * @param {number} [options.warmupRatio=0.1] share of the steps with a linear warm-up; the rate
+   *   then decays linearly to zero
+   * @param {number} [options.weightDecay=0.01] decoupled decay of adapter and head weights
+   * @param {number} [options.maxGradNorm=1.0] global gradient-norm clip (0 disables it)
+   * @param {number} [options.seed=0] shuffling seed: the same seed gives the same adapter, bit
+   *   for bit, on the same machine
+   * @param {number|Array} [options.validation=0.1] held-out fraction of the examples, or
+   *   separate labelled examples, evaluated after each epoch; 0 disables it
+   * @param {number|null} [options.earlyStoppingPatience=null] stop after this many epochs
+   *   without a better validation accuracy
+   * @param {null|'balanced'|Record<string, number>} [options.classWeights=null] loss weight
+   *   per class; 'balanced' weighs each class by n / (classes * count)
+   * @param {number} [options.maxLength=128] truncation length in tokens
+   * @param {boolean} [options.recompute=false] keep only each layer's input and recompute its
+   *   activations in the backward pass: about one more forward pass of time for much less memory
+   * @param {(event: object) => void} [options.onProgress] {type: 'step', step, totalSteps,
+   *   epoch, loss, learningRate, examplesPerSecond} and {type: 'epoch', epoch, trainLoss,
+   *   validationAccuracy}
+   * @param {AbortSignal} [options.signal] stops after the current step; the adapter keeps its
+   *   best parameters so far
+   * @param {boolean} [options.worker] run in a Web Worker; default true in browser pages when
+   *   the base model was loaded from a URL
+   * @returns {Promise<object>} {stopped: 'completed'|'early-stopping'|'cancelled', epochs,
+   *   steps, history, bestEpoch, bestValidationAccuracy, examplesPerSecond, seconds}
+   */
+  async train(examples, options = {}) {
+    this._ensureHandle();
+    const { trainInThisThread, trainInWorker, workerAvailable } = await import('./training_driver.js');
+    const useWorker = options.worker ?? workerAvailable(this.base);
+    return useWorker ? trainInWorker(this, examples, options) : trainInThisThread(this, examples, options);
+  }
+
+  /**
+   * Scores the adapter on labelled examples.
+   * @returns {Promise<{accuracy: number, macroF1: number, perClass: Record<string, {precision: number, recall: number, f1: number, support: number}>, confusionMatrix: number[][], labels: string[], count: number}>}
+   *   confusionMatrix[true][predicted], in the order of labels
+   */
+  async evaluate(examples, options = {}) {
+    const { evaluateAdapter } = await import('./training.js');
+    return evaluateAdapter(this, examples, options);
+  }
+
   /** Frees the adapter's wasm memory. Later calls raise INVALID_STATE. */
   dispose() {
     if (this._disposed) return;

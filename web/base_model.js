@@ -76,6 +76,7 @@ export async function readModelFolder(location, options = {}) {
     });
     return result?.bytes ?? null;
   };
+  if (options.weightsOnly) return { 'model.safetensors': await read('model.safetensors', false) };
   const [config, vocab, tokenizerConfig, modules] = await Promise.all([
     read('config.json', false),
     read('vocab.txt', false),
@@ -170,6 +171,11 @@ export class BaseModel {
     const vocabText = decodeText(files['vocab.txt'], 'vocab.txt').replace(/\r\n?/g, '\n').replace(/\n+$/, '');
     model.fingerprint = (await sha256Hex(`${info.weightSignature}\nvocab:${await sha256Hex(vocabText)}`)).slice(0, 32);
     model.weightsByteLength = files['model.safetensors'].length;
+    model._cacheOption = options.cache;
+    // Training needs the weights once more (to pack their transposes). Re-read them from where
+    // they came from, or keep the caller's bytes when there is no location.
+    const weights = files['model.safetensors'];
+    model._readWeights = options.readWeights ?? (async () => weights);
     if (options.maxLoadedAdapters !== undefined) {
       if (!Number.isInteger(options.maxLoadedAdapters) || options.maxLoadedAdapters < 1) {
         throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, `maxLoadedAdapters must be a positive integer, got ${options.maxLoadedAdapters}`);
@@ -296,6 +302,26 @@ export class BaseModel {
       result.sentenceEmbedding = { data, dims: [B, H] };
     }
     return result;
+  }
+
+  /**
+   * Prepares the model for adapter training: packs the transposed weights that the backward
+   * pass multiplies by (about as much wasm memory again as the weights). adapter.train() calls
+   * it when needed; calling it again does nothing.
+   * @returns {Promise<void>}
+   */
+  async enableTraining() {
+    this._checkAlive();
+    if (this._trainingEnabled) return;
+    const bytes = await this._readWeights();
+    const handle = copyIntoWasm(this._module, bytes);
+    try {
+      unwrapWasmResult(this._module.encoderEnableTraining(this._handle, handle, 'model.safetensors'));
+    } finally {
+      this._module.bytesDelete(handle);
+    }
+    this._trainingEnabled = true;
+    log.info('training enabled: transposed weights packed');
   }
 
   /** Head input that matches this model's own sentence vector. */
@@ -552,7 +578,8 @@ export async function loadBaseModel(location, options = {}) {
     if (!granted) log.warn('persistent storage was not granted: the browser may evict the cached model under storage pressure');
   }
   const files = await readModelFolder(location, options);
-  return BaseModel.fromFiles(files, { ...options, location: String(location) });
+  const readWeights = async () => (await readModelFolder(location, { ...options, onProgress: undefined, weightsOnly: true }))['model.safetensors'];
+  return BaseModel.fromFiles(files, { ...options, location: String(location), readWeights });
 }
 
 async function checkIntegrity(bytes, integrity, name) {
