@@ -219,6 +219,7 @@ val encoder_load(std::string config_json, std::string config_name, int weights_h
   info.set("hasPooler", encoder->has_pooler());
   std::string dtypes;
   for (const TensorInfo& t : file.tensors()) {
+    if (t.dtype == DType::kOther) continue;
     const std::string name = dtype_name(t.dtype);
     if (dtypes.find(name) == std::string::npos) dtypes += (dtypes.empty() ? "" : ",") + name;
   }

@@ -13,14 +13,17 @@
 
 namespace adapterkit {
 
-enum class DType { kF32, kF16, kBF16 };
+// kOther covers the integer, boolean and F64 dtypes: such tensors are validated for size and
+// skipped, and reading one as f32 is an error.
+enum class DType { kF32, kF16, kBF16, kOther };
 
 const char* dtype_name(DType dtype);
-size_t dtype_size(DType dtype);
 
 struct TensorInfo {
   std::string name;
   DType dtype = DType::kF32;
+  std::string dtype_text;  // as written in the file, such as "I64"
+  size_t element_size = 4;
   std::vector<int64_t> shape;
   size_t begin = 0;  // byte offset into the data section
   size_t end = 0;
@@ -34,8 +37,9 @@ class SafetensorsFile {
   // Parses and validates the header of `data` (the whole file). The file bytes are borrowed:
   // they must outlive this object. `file_name` is used in every error message.
   // Errors (kInvalidFile): file shorter than 8 bytes, header length larger than the file,
-  // invalid JSON, a dtype other than F32/F16/BF16, a shape or offsets that do not agree with
-  // each other, offsets outside the data section, and overlapping tensors.
+  // invalid JSON, an unknown dtype, a shape or offsets that do not agree with each other,
+  // offsets outside the data section, and overlapping tensors. Integer tensors (such as
+  // BERT's position_ids) are accepted here and rejected only when require() asks for them.
   static Status parse(const uint8_t* data, size_t size, const std::string& file_name,
                       SafetensorsFile* out);
 

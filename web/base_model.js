@@ -57,7 +57,7 @@ export async function readModelFolder(location, options = {}) {
   const { signal, onProgress, fetch } = options;
   const local = isNode && !/^[a-z][a-z0-9+.-]*:\/\//i.test(String(location)) || /^file:/i.test(String(location));
   const cache = local ? null : await openCache(options.cache);
-  const integrity = options.integrity ?? {};
+  let integrity = options.integrity ?? {};
   const read = async (name, optional) => {
     const url = joinLocation(location, name);
     const report = onProgress
@@ -76,12 +76,23 @@ export async function readModelFolder(location, options = {}) {
     });
     return result?.bytes ?? null;
   };
+  // adapterkit.json (written by tools/repack_model.mjs) lists every file's SHA-256. Its own
+  // digests guard the cache and the download; the caller's integrity option takes precedence.
+  if (!local) {
+    const manifestBytes = await read('adapterkit.json', true);
+    if (manifestBytes) {
+      const manifest = parseJsonFile(manifestBytes, 'adapterkit.json');
+      const fromManifest = Object.fromEntries(Object.entries(manifest.files ?? {}).map(([name, entry]) => [name, entry.sha256]));
+      integrity = { ...fromManifest, ...integrity };
+    }
+  }
   if (options.weightsOnly) return { 'model.safetensors': await read('model.safetensors', false) };
-  const [config, vocab, tokenizerConfig, modules] = await Promise.all([
+  const [config, vocab, tokenizerConfig, modules, sentenceConfig] = await Promise.all([
     read('config.json', false),
     read('vocab.txt', false),
     read('tokenizer_config.json', true),
     read('modules.json', true),
+    read('sentence_bert_config.json', true),
   ]);
   let pooling = null;
   if (modules) {
@@ -96,6 +107,7 @@ export async function readModelFolder(location, options = {}) {
     'tokenizer_config.json': tokenizerConfig,
     'modules.json': modules,
     'pooling/config.json': pooling,
+    'sentence_bert_config.json': sentenceConfig,
     'model.safetensors': weights,
   };
 }
@@ -172,6 +184,10 @@ export class BaseModel {
     model.fingerprint = (await sha256Hex(`${info.weightSignature}\nvocab:${await sha256Hex(vocabText)}`)).slice(0, 32);
     model.weightsByteLength = files['model.safetensors'].length;
     model._cacheOption = options.cache;
+    if (files['sentence_bert_config.json']) {
+      const sentenceConfig = parseJsonFile(files['sentence_bert_config.json'], 'sentence_bert_config.json');
+      if (Number.isInteger(sentenceConfig.max_seq_length) && sentenceConfig.max_seq_length > 2) model._maxSequenceLength = sentenceConfig.max_seq_length;
+    }
     // Training needs the weights once more (to pack their transposes). Re-read them from where
     // they came from, or keep the caller's bytes when there is no location.
     const weights = files['model.safetensors'];
@@ -195,9 +211,12 @@ export class BaseModel {
     }
   }
 
-  /** Longest input in tokens, special tokens included (max_position_embeddings). */
+  /**
+   * Default truncation length in tokens, special tokens included: sentence-transformers'
+   * max_seq_length when the folder has sentence_bert_config.json, else max_position_embeddings.
+   */
   get maxLength() {
-    return this.config.maxPositionEmbeddings;
+    return Math.min(this._maxSequenceLength ?? Infinity, this.config.maxPositionEmbeddings);
   }
 
   /**
@@ -214,7 +233,7 @@ export class BaseModel {
     if (pairs !== null && (!Array.isArray(pairs) || pairs.length !== texts.length)) {
       throw new AdapterkitError(ErrorCode.INVALID_ARGUMENT, `pairs must be null or an array of ${texts.length} strings, one per text`);
     }
-    const maxLength = Math.min(options.maxLength ?? this.maxLength, this.maxLength);
+    const maxLength = Math.min(options.maxLength ?? this.maxLength, this.config.maxPositionEmbeddings);
     const encoded = this.tokenizer.encodeBatch(texts, pairs, { maxLength });
     return this.padBatch(
       encoded.map((e) => e.inputIds),
