@@ -6,6 +6,7 @@
 // Usage (from the repository root, after 'npm run build'):
 //   node tools/demo_adapters.mjs [--tasks sst2,trec6] [--datasets ../shared/datasets]
 //   node tools/demo_adapters.mjs --evaluate
+//   node tools/demo_adapters.mjs --export-splits build/splits   (the samples, as JSON)
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 
@@ -87,14 +88,22 @@ async function main() {
   const tasks = option('--tasks', Object.keys(TASKS).join(',')).split(',');
   const outputFolder = new URL('../demo/adapters/', import.meta.url);
   await mkdir(outputFolder, { recursive: true });
-  const base = await loadBaseModel(new URL('../build/models/all-MiniLM-L6-v2/f16', import.meta.url).pathname);
+  const base = option('--export-splits', null) ? null : await loadBaseModel(new URL('../build/models/all-MiniLM-L6-v2/f16', import.meta.url).pathname);
   const resultsPath = new URL('results.json', outputFolder);
   const results = JSON.parse(await readFile(resultsPath, 'utf8').catch(() => '{"tasks": {}}'));
   results.recipe = RECIPE;
-  results.base = { fingerprint: base.fingerprint, parameterCount: base.parameterCount, weightsBytes: base.weightsByteLength };
+  if (base) results.base = { fingerprint: base.fingerprint, parameterCount: base.parameterCount, weightsBytes: base.weightsByteLength };
 
+  const exportFolder = option('--export-splits', null);
   for (const task of tasks) {
     const splits = await loadSplits(datasets, task);
+    if (exportFolder) {
+      // The exact samples, for the Python reference scripts (tools/reference/paper_table.py).
+      await mkdir(exportFolder, { recursive: true });
+      await writeFile(`${exportFolder}/${task}.json`, JSON.stringify({ task, recipe: RECIPE, labels: [...new Set([...splits.train, ...splits.test].map((r) => r.label))].sort(), ...splits }));
+      process.stdout.write(`${task}: ${splits.train.length} train, ${splits.validation.length} validation, ${splits.test.length} test -> ${exportFolder}/${task}.json\n`);
+      continue;
+    }
     const labels = [...new Set([...splits.train, ...splits.test].map((r) => r.label))].sort();
     if (option('--evaluate', null) !== null || process.argv.includes('--evaluate')) {
       const bytes = new Uint8Array(await readFile(new URL(`${task}.safetensors`, outputFolder)));

@@ -55,16 +55,17 @@ export function resolvePooling(modules, poolingConfig, hasPooler) {
  */
 export async function readModelFolder(location, options = {}) {
   const { signal, onProgress, fetch } = options;
-  const local = isNode && !/^[a-z][a-z0-9+.-]*:\/\//i.test(String(location)) || /^file:/i.test(String(location));
+  const local = (isNode && !/^[a-z][a-z0-9+.-]*:\/\//i.test(String(location))) || /^file:/i.test(String(location));
   const cache = local ? null : await openCache(options.cache);
   let integrity = options.integrity ?? {};
+  // Files stored in the cache during this call: removed again unless the whole model loads.
+  const storedNow = [];
   const read = async (name, optional) => {
     const url = joinLocation(location, name);
     const report = onProgress
       ? (loaded, total, fromCache = false) => onProgress({ file: name, loaded, total, fromCache })
       : undefined;
     if (local) return readBytes(url, { optional, signal, onProgress: report });
-    let fromCache = false;
     const result = await fetchVerified(url, {
       cache,
       optional,
@@ -72,44 +73,52 @@ export async function readModelFolder(location, options = {}) {
       fetch,
       integrity: integrity[name],
       onCacheFailure: options.onCacheFailure,
-      onProgress: report ? (loaded, total) => report(loaded, total, fromCache) : undefined,
+      onProgress: report ? (loaded, total) => report(loaded, total, false) : undefined,
     });
+    if (result?.fromCache && report) report(result.bytes.length, result.bytes.length, true);
+    if (result && !result.fromCache && cache) storedNow.push(url);
     return result?.bytes ?? null;
   };
-  // adapterkit.json (written by tools/repack_model.mjs) lists every file's SHA-256. Its own
-  // digests guard the cache and the download; the caller's integrity option takes precedence.
-  if (!local) {
-    const manifestBytes = await read('adapterkit.json', true);
-    if (manifestBytes) {
-      const manifest = parseJsonFile(manifestBytes, 'adapterkit.json');
-      const fromManifest = Object.fromEntries(Object.entries(manifest.files ?? {}).map(([name, entry]) => [name, entry.sha256]));
-      integrity = { ...fromManifest, ...integrity };
+
+  try {
+    // adapterkit.json (written by tools/repack_model.mjs) lists every file's SHA-256; its digests
+    // guard the cache and the download. The caller's integrity option takes precedence.
+    if (!local) {
+      const manifestBytes = await read('adapterkit.json', true);
+      if (manifestBytes) {
+        const manifest = parseJsonFile(manifestBytes, 'adapterkit.json');
+        const fromManifest = Object.fromEntries(Object.entries(manifest.files ?? {}).map(([name, entry]) => [name, entry.sha256]));
+        integrity = { ...fromManifest, ...integrity };
+      }
     }
+    if (options.weightsOnly) return { 'model.safetensors': await read('model.safetensors', false) };
+    const [config, vocab, tokenizerConfig, modules, sentenceConfig] = await Promise.all([
+      read('config.json', false),
+      read('vocab.txt', false),
+      read('tokenizer_config.json', true),
+      read('modules.json', true),
+      read('sentence_bert_config.json', true),
+    ]);
+    let pooling = null;
+    if (modules) {
+      const entries = parseJsonFile(modules, 'modules.json');
+      const poolingModule = Array.isArray(entries) ? entries.find((m) => String(m?.type ?? '').endsWith('.Pooling')) : null;
+      if (poolingModule?.path) pooling = await read(`${poolingModule.path}/config.json`, true);
+    }
+    const weights = await read('model.safetensors', false);
+    return {
+      'config.json': config,
+      'vocab.txt': vocab,
+      'tokenizer_config.json': tokenizerConfig,
+      'modules.json': modules,
+      'pooling/config.json': pooling,
+      'sentence_bert_config.json': sentenceConfig,
+      'model.safetensors': weights,
+    };
+  } catch (error) {
+    await Promise.all(storedNow.map((url) => cache.delete(url).catch(() => {})));
+    throw error;
   }
-  if (options.weightsOnly) return { 'model.safetensors': await read('model.safetensors', false) };
-  const [config, vocab, tokenizerConfig, modules, sentenceConfig] = await Promise.all([
-    read('config.json', false),
-    read('vocab.txt', false),
-    read('tokenizer_config.json', true),
-    read('modules.json', true),
-    read('sentence_bert_config.json', true),
-  ]);
-  let pooling = null;
-  if (modules) {
-    const entries = parseJsonFile(modules, 'modules.json');
-    const poolingModule = Array.isArray(entries) ? entries.find((m) => String(m?.type ?? '').endsWith('.Pooling')) : null;
-    if (poolingModule?.path) pooling = await read(`${poolingModule.path}/config.json`, true);
-  }
-  const weights = await read('model.safetensors', false);
-  return {
-    'config.json': config,
-    'vocab.txt': vocab,
-    'tokenizer_config.json': tokenizerConfig,
-    'modules.json': modules,
-    'pooling/config.json': pooling,
-    'sentence_bert_config.json': sentenceConfig,
-    'model.safetensors': weights,
-  };
 }
 
 /** A loaded BERT encoder with its tokenizer. Create it with loadBaseModel(). */
