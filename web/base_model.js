@@ -73,9 +73,8 @@ export async function readModelFolder(location, options = {}) {
       fetch,
       integrity: integrity[name],
       onCacheFailure: options.onCacheFailure,
-      onProgress: report ? (loaded, total) => report(loaded, total, false) : undefined,
+      onProgress: report ? (loaded, total, fromCache = false) => report(loaded, total, fromCache) : undefined,
     });
-    if (result?.fromCache && report) report(result.bytes.length, result.bytes.length, true);
     if (result && !result.fromCache && cache) storedNow.push(url);
     return result?.bytes ?? null;
   };

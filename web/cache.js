@@ -80,7 +80,7 @@ async function readCached(cache, url, expectedSha) {
  * @param {string} [options.integrity] expected SHA-256 (hex, or "sha256-<base64>"); a download
  *   or cached copy with another digest raises INTEGRITY and is not kept
  * @param {AbortSignal} [options.signal]
- * @param {(loaded: number, total: number|null) => void} [options.onProgress]
+ * @param {(loaded: number, total: number|null, fromCache: boolean) => void} [options.onProgress]
  * @param {boolean} [options.optional=false] return null when the server answers 404
  * @param {typeof fetch} [options.fetch]
  * @returns {Promise<{bytes: Uint8Array, fromCache: boolean, sha256: string} | null>}
@@ -98,7 +98,7 @@ export async function fetchVerified(url, options = {}) {
   if (cache) {
     const cached = await readCached(cache, url, expectedSha);
     if (cached) {
-      onProgress?.(cached.length, cached.length);
+      onProgress?.(cached.length, cached.length, true);
       log.info(`${url}: ${cached.length} bytes from the cache`);
       return { bytes: cached, fromCache: true, sha256: await sha256Hex(cached) };
     }

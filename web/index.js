@@ -7,3 +7,4 @@ export { AdapterkitError, ErrorCode } from './errors.js';
 export { setLogHandler } from './log.js';
 export { detectFeatures, loadRuntime } from './runtime.js';
 export { WordPieceTokenizer } from './tokenizer.js';
+export { exportAdapterHub, importAdapterHub } from './adapterhub.js';
