@@ -210,8 +210,10 @@ export function exportAdapterHub(adapter, options = {}) {
     name: hubName,
     version: 'adapters.1.3.0',
   };
+  // AdapterHub reads scaling as a float or a keyword; JSON.stringify writes 1.0 as 1.
+  const adapterConfigText = JSON.stringify(adapterConfig, null, 2).replace(/"scaling": 1(?=[,\n])/, '"scaling": 1.0');
   return {
-    'adapter_config.json': JSON.stringify(adapterConfig, null, 2),
+    'adapter_config.json': adapterConfigText,
     'adapter.safetensors': writeSafetensors(adapterTensors, { format: 'pt' }, 'f32'),
     'head_config.json': JSON.stringify(headConfig, null, 2),
     'model_head.safetensors': writeSafetensors(headTensors, { format: 'pt' }, 'f32'),
