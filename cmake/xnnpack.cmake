@@ -25,9 +25,14 @@ set(xnn_microkernel_sources
   ${PROD_SCALAR_MICROKERNEL_SRCS}
   ${PROD_WASM_MICROKERNEL_SRCS}
   ${PROD_WASMSIMD_MICROKERNEL_SRCS})
-# These two conversion kernels include arm_neon.h even in the wasmsimd list, and f32 inference
-# never selects them.
-list(FILTER xnn_microkernel_sources EXCLUDE REGEX "f32-qs8-vcvt|f32-qu8-vcvt")
+# The generated f32 -> qs8/qu8 conversion kernels for wasmsimd include <arm_neon.h> where
+# <wasm_simd128.h> is meant (a template slip in this snapshot). The unary-elementwise config
+# references the two production ones, so they are compiled with a private arm_neon.h that
+# includes wasm_simd128.h. adapterkit never calls them.
+set(xnn_neon_shim_dir "${CMAKE_CURRENT_BINARY_DIR}/xnnpack_wasm_shim")
+file(WRITE "${xnn_neon_shim_dir}/arm_neon.h" "#include <wasm_simd128.h>\n")
+set(xnn_vcvt_sources ${xnn_microkernel_sources})
+list(FILTER xnn_vcvt_sources INCLUDE REGEX "f32-q[su]8-vcvt")
 
 set(xnn_core_sources
   src/allocator.c
@@ -145,3 +150,5 @@ target_compile_definitions(xnnpack PRIVATE
   PTHREADPOOL_NO_DEPRECATED_API=1)
 set_target_properties(xnnpack PROPERTIES C_STANDARD 99 C_EXTENSIONS NO CXX_STANDARD 17)
 target_compile_options(xnnpack PRIVATE -O2 -msimd128 -w)
+list(TRANSFORM xnn_vcvt_sources PREPEND "${XNNPACK_SOURCE_DIR}/")
+set_source_files_properties(${xnn_vcvt_sources} PROPERTIES INCLUDE_DIRECTORIES "${xnn_neon_shim_dir}")

@@ -283,7 +283,7 @@ Status BertEncoder::forward(const EncoderInput& input, const TaskOverrides* cons
   resize_for_xnnpack(&context_, N * H);
   resize_for_xnnpack(&projected_, N * H);
   resize_for_xnnpack(&intermediate_, N * F);
-  if (scores_.size() < max_length) scores_.resize(max_length);
+  if (scores_.size() < attention_scratch_size(max_length)) scores_.resize(attention_scratch_size(max_length));
 
   // embeddings and their layer norm
   embed(input, offsets, x.data());

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <wasm_simd128.h>
+#include <xnnpack.h>
 
 namespace adapterkit {
 
@@ -68,7 +69,13 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* x, con
 void activation_forward(Activation activation, float* x, size_t n) {
   switch (activation) {
     case Activation::kGeluErf:
-      for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+      // XNNPACK's vectorised GELU (a rational approximation of the erf form, accurate to a few
+      // ulp). x has XNNPACK's slack after its end, as every activation buffer here does.
+      if (xnn_run_unary_elementwise_nc(xnn_unary_gelu, xnn_datatype_fp32, xnn_datatype_fp32,
+                                       nullptr, nullptr, nullptr, 0, n, 1, 1, 1, nullptr, x,
+                                       x) != xnn_status_success) {
+        for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+      }
       break;
     case Activation::kGeluTanh:
       for (size_t i = 0; i < n; ++i) {
@@ -82,35 +89,103 @@ void activation_forward(Activation activation, float* x, size_t n) {
   }
 }
 
+namespace {
+
+// s[r] = q_r . k for four query rows q_r that share the loads of k.
+inline void dot4(const float* q0, const float* q1, const float* q2, const float* q3,
+                 const float* k, size_t n, float* s) {
+  v128_t a0 = wasm_f32x4_splat(0.0f);
+  v128_t a1 = a0;
+  v128_t a2 = a0;
+  v128_t a3 = a0;
+  size_t d = 0;
+  for (; d + 4 <= n; d += 4) {
+    const v128_t kv = wasm_v128_load(k + d);
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(q0 + d), kv));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(q1 + d), kv));
+    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(q2 + d), kv));
+    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(q3 + d), kv));
+  }
+  const v128_t* acc[4] = {&a0, &a1, &a2, &a3};
+  const float* q[4] = {q0, q1, q2, q3};
+  for (int r = 0; r < 4; ++r) {
+    float sum = wasm_f32x4_extract_lane(*acc[r], 0) + wasm_f32x4_extract_lane(*acc[r], 1) +
+                wasm_f32x4_extract_lane(*acc[r], 2) + wasm_f32x4_extract_lane(*acc[r], 3);
+    for (size_t t = d; t < n; ++t) sum += q[r][t] * k[t];
+    s[r] = sum;
+  }
+}
+
+// Row-wise softmax of x[rows, n] into y, through XNNPACK's vectorised kernel (it subtracts the
+// row maximum). Falls back to scalar code if the operator cannot be created.
+void softmax_rows(const float* x, float* y, size_t rows, size_t n) {
+  static xnn_operator_t op = nullptr;
+  static bool unavailable = false;
+  if (op == nullptr && !unavailable) {
+    unavailable = xnn_initialize(nullptr) != xnn_status_success ||
+                  xnn_create_softmax_nc_f32(0, &op) != xnn_status_success;
+  }
+  if (!unavailable && xnn_reshape_softmax_nc_f32(op, n, n, n, rows, nullptr) == xnn_status_success &&
+      xnn_setup_softmax_nc_f32(op, x, y) == xnn_status_success &&
+      xnn_run_operator(op, nullptr) == xnn_status_success) {
+    return;
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    const float* in = x + r * n;
+    float* out = y + r * n;
+    float max_value = -INFINITY;
+    for (size_t j = 0; j < n; ++j) max_value = in[j] > max_value ? in[j] : max_value;
+    float sum = 0;
+    for (size_t j = 0; j < n; ++j) {
+      out[j] = std::exp(in[j] - max_value);
+      sum += out[j];
+    }
+    for (size_t j = 0; j < n; ++j) out[j] /= sum;
+  }
+}
+
+}  // namespace
+
+size_t attention_scratch_size(size_t length) {
+  return 2 * length * length + XNN_EXTRA_BYTES / sizeof(float);
+}
+
 void attention_forward(float* out, float* probs, const float* qkv, size_t length, size_t n_embd,
                        size_t n_head, float* scratch) {
   const size_t head_size = n_embd / n_head;
   const size_t row_stride = 3 * n_embd;
+  const size_t L = length;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_size));
+  float* scores = scratch;
   for (size_t h = 0; h < n_head; ++h) {
     const float* q = qkv + h * head_size;
     const float* k = qkv + n_embd + h * head_size;
     const float* v = qkv + 2 * n_embd + h * head_size;
-    for (size_t i = 0; i < length; ++i) {
-      // 1. scores of query i against every key of the same sequence
-      float* p = probs != nullptr ? probs + (h * length + i) * length : scratch;
-      float max_score = -INFINITY;
-      for (size_t j = 0; j < length; ++j) {
-        p[j] = dot(q + i * row_stride, k + j * row_stride, head_size) * scale;
-        max_score = p[j] > max_score ? p[j] : max_score;
+    float* p = probs != nullptr ? probs + h * L * L : scratch + L * L;
+
+    // 1. scores[i, j] = scale * q_i . k_j, four query rows at a time
+    size_t i = 0;
+    for (; i + 4 <= L; i += 4) {
+      const float* q0 = q + i * row_stride;
+      for (size_t j = 0; j < L; ++j) {
+        float s[4];
+        dot4(q0, q0 + row_stride, q0 + 2 * row_stride, q0 + 3 * row_stride, k + j * row_stride, head_size, s);
+        for (int r = 0; r < 4; ++r) scores[(i + r) * L + j] = s[r] * scale;
       }
-      // 2. softmax, shifted by the row maximum
-      float sum = 0;
-      for (size_t j = 0; j < length; ++j) {
-        p[j] = std::exp(p[j] - max_score);
-        sum += p[j];
-      }
-      const float inverse = 1.0f / sum;
-      for (size_t j = 0; j < length; ++j) p[j] *= inverse;
-      // 3. weighted sum of the values
-      float* o = out + i * n_embd + h * head_size;
+    }
+    for (; i < L; ++i) {
+      for (size_t j = 0; j < L; ++j) scores[i * L + j] = dot(q + i * row_stride, k + j * row_stride, head_size) * scale;
+    }
+
+    // 2. softmax over the keys, shifted by the row maximum
+    softmax_rows(scores, p, L, L);
+
+    // 3. out_i = sum_j p[i, j] v_j
+    for (size_t r = 0; r < L; ++r) {
+      float* o = out + r * n_embd + h * head_size;
       for (size_t d = 0; d < head_size; ++d) o[d] = 0.0f;
-      for (size_t j = 0; j < length; ++j) axpy(p[j], v + j * row_stride, o, head_size);
+      const float* pr = p + r * L;
+      for (size_t j = 0; j < L; ++j) axpy(pr[j], v + j * row_stride, o, head_size);
     }
   }
 }

@@ -28,14 +28,17 @@ void add_inplace(const float* x, float* y, size_t n);
 void layernorm_forward(float* out, float* mean, float* rstd, const float* x, const float* gamma,
                        const float* beta, size_t n_tokens, size_t n_embd, float eps);
 
-// Applies the activation to n values in place.
+// Applies the activation to n values in place. x must have XNNPACK's slack after its end.
 void activation_forward(Activation activation, float* x, size_t n);
+
+// Floats of scratch that attention_forward needs for a sequence of `length` tokens.
+size_t attention_scratch_size(size_t length);
 
 // Multi-head self-attention of one sequence.
 //   qkv[L, 3H]  rows [q | k | v], head h at columns h*D .. h*D+D-1 of each part
 //   out[L, H]   context vectors, heads concatenated
 //   probs[n_head, L, L] (may be null) receives the softmax probabilities for the backward pass
-//   scratch     at least L floats
+//   scratch     attention_scratch_size(L) floats
 // Softmax subtracts the row maximum; scores are scaled by 1/sqrt(D) (the head size).
 void attention_forward(float* out, float* probs, const float* qkv, size_t length, size_t n_embd,
                        size_t n_head, float* scratch);

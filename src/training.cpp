@@ -267,7 +267,7 @@ Status Trainer::compute_gradients(const EncoderInput& input, const int32_t* labe
   }
   const size_t N = offsets_[B];
   n_tokens_ = N;
-  scratch_.resize(std::max(max_length_, H));
+  scratch_.resize(std::max(attention_scratch_size(max_length_), H));
   mean_.resize(N);
 
   // forward: embeddings, then every layer with its tape
