@@ -1,6 +1,6 @@
 // Embind bindings: the only C++ file that depends on JavaScript types.
 //
-// JavaScript holds integer handles, never pointers into wasm memory. Every bound function
+// JavaScript keeps integer handles, never pointers into wasm memory. Every bound function
 // returns either its result or an error object {adapterkitError: true, code, message}, which
 // web/runtime.js turns into one AdapterkitError. Typed arrays are copied in on entry, and
 // results are copied out before returning, so a later memory growth cannot invalidate them.

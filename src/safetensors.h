@@ -39,7 +39,7 @@ class SafetensorsFile {
   // Errors (kInvalidFile): file shorter than 8 bytes, header length larger than the file,
   // invalid JSON, an unknown dtype, a shape or offsets that do not agree with each other,
   // offsets outside the data section, and overlapping tensors. Integer tensors (such as
-  // BERT's position_ids) are accepted here and rejected only when require() asks for them.
+  // BERT's position_ids) are accepted here and rejected only when require() requests them.
   static Status parse(const uint8_t* data, size_t size, const std::string& file_name,
                       SafetensorsFile* out);
 

@@ -26,7 +26,7 @@ struct TrainerOptions {
 };
 
 // Activations of one layer kept for its backward pass. Shapes: N tokens, H hidden,
-// F intermediate, m bottleneck; probs holds n_head * L_b * L_b values per sequence b.
+// F intermediate, m bottleneck; probs contains n_head * L_b * L_b values per sequence b.
 struct LayerTape {
   std::vector<float> x_in;                  // [N, H] layer input
   std::vector<float> qkv;                   // [N, 3H]

@@ -1,7 +1,7 @@
 // Converts adapters between AdapterHub's saved layout and adapterkit's adapter file.
 //
 //   node tools/adapterhub.mjs import HUB_FOLDER BASE_FOLDER OUT.safetensors [--name NAME]
-//     HUB_FOLDER holds adapter_config.json, adapter.safetensors, head_config.json,
+//     HUB_FOLDER contains adapter_config.json, adapter.safetensors, head_config.json,
 //     model_head.safetensors (and optionally layer_norms.safetensors), as written by
 //     model.save_adapter(folder, name, with_head=True, use_safetensors=True).
 //   node tools/adapterhub.mjs export ADAPTER.safetensors BASE_FOLDER OUT_FOLDER

@@ -98,7 +98,7 @@ export interface EmbedResult {
   lastHiddenState?: Tensor;
   /** [B, H], BERT's pooler (dense + tanh on [CLS]). */
   poolerOutput?: Tensor;
-  /** [B, H], the model's own sentence vector (pooler, [CLS] or mean; normalised when the model says so). */
+  /** [B, H], the model's own sentence vector (pooler, [CLS] or mean; normalised when its sentence-transformers config requests it). */
   sentenceEmbedding?: Tensor;
   inputIds: Int32Array;
   lengths: Int32Array;

@@ -58,7 +58,10 @@ export function sha256Fallback(bytes) {
  * @returns {Promise<string>}
  */
 export async function sha256Hex(input) {
-  const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input instanceof Uint8Array ? input : new Uint8Array(input);
+  let bytes;
+  if (typeof input === 'string') bytes = new TextEncoder().encode(input);
+  else if (input instanceof Uint8Array) bytes = input;
+  else bytes = new Uint8Array(input);
   let digest;
   if (globalThis.crypto?.subtle) {
     digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
