@@ -140,5 +140,7 @@ bash "$repo_root/tools/setup_model.sh"
 # 4. npm packages, reinstalled only when package-lock.json changed.
 if [[ ! -f "$repo_root/node_modules/.package-lock.json" || "$repo_root/package-lock.json" -nt "$repo_root/node_modules/.package-lock.json" ]]; then
   say "installing npm packages (npm ci)"
-  (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
+  # --ignore-scripts: no package here needs its install script, and onnxruntime-node's (pulled
+  # in by the benchmark's transformers.js) downloads extras from a host outside the registry.
+  (cd "$repo_root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
 fi
