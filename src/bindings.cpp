@@ -381,12 +381,10 @@ val task_load(int encoder_handle, std::string config_json, int bytes_handle, std
   return task_info(handle, ref);
 }
 
-// Returns [{name, shape, data: Float32Array}] with copies of every trained tensor.
-val task_tensors(int handle) {
-  TaskEntry* entry = task_table().find(handle);
-  if (entry == nullptr) return error_value(invalid_handle("adapter", handle));
+// Returns [{name, shape, data: Float32Array}] with copies of the tensors.
+val tensors_value(const std::vector<NamedTensor>& tensors) {
   val list = val::array();
-  for (const NamedTensor& t : entry->task->tensors()) {
+  for (const NamedTensor& t : tensors) {
     val item = val::object();
     item.set("name", t.name);
     val shape = val::array();
@@ -396,6 +394,13 @@ val task_tensors(int handle) {
     list.call<void>("push", item);
   }
   return list;
+}
+
+// Returns [{name, shape, data: Float32Array}] with copies of every trained tensor.
+val task_tensors(int handle) {
+  TaskEntry* entry = task_table().find(handle);
+  if (entry == nullptr) return error_value(invalid_handle("adapter", handle));
+  return tensors_value(entry->task->tensors());
 }
 
 bool task_delete(int handle) { return task_table().erase(handle); }
@@ -579,19 +584,9 @@ val trainer_gradients(int handle, val input_ids, val token_type_ids, val lengths
                                                batch.class_weights.empty() ? nullptr : batch.class_weights.data(), &loss);
   }
   if (!status.is_ok()) return error_value(status);
-  val list = val::array();
-  for (const NamedTensor& t : entry->trainer->gradients().tensors()) {
-    val item = val::object();
-    item.set("name", t.name);
-    val shape = val::array();
-    for (int64_t d : t.shape) shape.call<void>("push", static_cast<double>(d));
-    item.set("shape", shape);
-    item.set("data", to_float32_array(t.values->data(), t.values->size()));
-    list.call<void>("push", item);
-  }
   val result = val::object();
   result.set("loss", loss);
-  result.set("gradients", list);
+  result.set("gradients", tensors_value(entry->trainer->gradients().tensors()));
   return result;
 }
 
