@@ -2,12 +2,14 @@
 // onnxruntime-web (wasm execution provider, one thread) on the same weights and token ids, in Node
 // and in headless Chromium, and with transformers.js on the real all-MiniLM-L6-v2. It also
 // measures adapterkit's training step, training memory, adapter switching and where the forward
-// pass spends its time. It prints tables and writes bench/output/results.json and results.md.
+// pass spends its time. It prints tables and writes bench/output/results.json and results.md
+// (results-partial.* for --quick and --only runs).
 //
 // Usage: node bench/run.mjs [--quick] [--only SECTIONS] [--write-docs]
 //   --quick        fewer shapes and runs, to check that the suite works (a few minutes)
 //   --only LIST    comma-separated subset of: export,node,browser,minilm,training,adapters,profile
 //   --write-docs   also replace the results part of docs/benchmarks.md with this run's tables
+//                  (full runs only)
 // Environment: ADAPTERKIT_BENCH_PYTHON, the Python with torch and transformers used for the ONNX
 // export (default /work/venv/ref/bin/python); ADAPTERKIT_CHROMIUM, the Chromium binary.
 import { spawn } from 'node:child_process';
@@ -58,8 +60,8 @@ function parseArguments(argv) {
 
 /**
  * Returns the warm-up and timed run counts. Shapes of at most 128 tokens in all are cheap and get
- * 2 + 7 runs. 8 x 64 and 8 x 128 take seconds per run on BERT-base and get 1 + 5, to keep the
- * full suite within about 15 minutes on 2 idle cores (an estimate from runs on a busy machine).
+ * 2 + 7 runs. 8 x 64 and 8 x 128 take seconds per run on BERT-base and get 1 + 5. With these
+ * counts full runs took 12-13 minutes on a 2-CPU AMD EPYC VM.
  */
 function configure(quick) {
   if (quick) {
@@ -662,6 +664,10 @@ function goalsSection(results) {
 
 async function main() {
   const options = parseArguments(process.argv.slice(2));
+  const partial = options.quick || options.only.size < SECTIONS.length;
+  if (options.writeDocs && partial) throw new Error('--write-docs needs a full run: drop --quick and --only, so that docs/benchmarks.md gets every table');
+  // A partial run writes results-partial.*, so that it does not replace a full run's results.
+  const outputStem = partial ? 'results-partial' : 'results';
   const config = configure(options.quick);
   await mkdir(OUTPUT, { recursive: true });
   const started = Date.now();
@@ -699,7 +705,7 @@ async function main() {
       markdown.push(`\nSection ${name} failed: ${String(error.message ?? error).split('\n')[0]}\n`);
     }
     results.sectionSeconds[name] = (Date.now() - sectionStart) / 1000;
-    await writeFile(join(OUTPUT, 'results.json'), JSON.stringify(results, null, 1));
+    await writeFile(join(OUTPUT, `${outputStem}.json`), JSON.stringify(results, null, 1));
   };
   await section('export', () => exportSection(state));
   await section('node', () => nodeSection(state, config));
@@ -721,7 +727,7 @@ async function main() {
     `wall time ${results.wallSeconds.toFixed(0)} s (${Object.entries(results.sectionSeconds).map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`).join(', ')}); ` +
       `load average at end ${results.loadAtEnd.map((v) => v.toFixed(2)).join(', ')}`,
   );
-  await writeFile(join(OUTPUT, 'results.json'), JSON.stringify(results, null, 1));
+  await writeFile(join(OUTPUT, `${outputStem}.json`), JSON.stringify(results, null, 1));
   const header = [
     `Run of ${results.startedAt}: \`${results.command}\`${options.quick ? ' (--quick: reduced shapes and runs)' : ''}, ${results.wallSeconds.toFixed(0)} s.`,
     `Machine: ${machine.cpuModel}, ${machine.logicalCpus} logical CPUs, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB; ${machine.platform}; Node ${machine.node}.`,
@@ -732,7 +738,7 @@ async function main() {
       `ONNX export with torch ${state.onnx?.['bert-base']?.info?.torch ?? '?'} / transformers ${state.onnx?.['bert-base']?.info?.transformers ?? '?'} (opset ${state.onnx?.['bert-base']?.info?.opset ?? '?'}).`,
   ].join('\n');
   const body = `${header}\n${markdown.join('\n')}`;
-  await writeFile(join(OUTPUT, 'results.md'), body);
+  await writeFile(join(OUTPUT, `${outputStem}.md`), body);
   if (options.writeDocs) {
     const docs = readFileSync(DOCS, 'utf8');
     const start = docs.indexOf(DOCS_START);
@@ -741,7 +747,7 @@ async function main() {
     await writeFile(DOCS, `${docs.slice(0, start + DOCS_START.length)}\n${body}\n${docs.slice(end)}`);
     process.stdout.write(`wrote the results into ${DOCS}\n`);
   }
-  process.stdout.write(`\nwrote bench/output/results.json and bench/output/results.md\n`);
+  process.stdout.write(`\nwrote bench/output/${outputStem}.json and bench/output/${outputStem}.md\n`);
   if (Object.keys(results.errors).length) {
     process.stdout.write(`failed sections: ${Object.keys(results.errors).join(', ')}\n`);
     process.exitCode = 1;
