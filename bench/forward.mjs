@@ -8,9 +8,14 @@ import { seededRandom } from '../wasm_tests/helpers/reference.mjs';
 
 export function randomIdRows(batch, length, vocab, seed) {
   const random = seededRandom(seed);
-  return Array.from({ length: batch }, () =>
-    Array.from({ length }, (_, t) => (t === 0 ? 2 : t === length - 1 ? 3 : 5 + Math.floor(random() * (vocab - 5)))),
-  );
+  // [CLS] (id 2), random ids past the special tokens, [SEP] (id 3).
+  const row = () => {
+    const ids = [2];
+    for (let t = 1; t < length - 1; t++) ids.push(5 + Math.floor(random() * (vocab - 5)));
+    if (length > 1) ids.push(3);
+    return ids;
+  };
+  return Array.from({ length: batch }, row);
 }
 
 export async function benchmarkForward(model, { lengths = [16, 64, 128], batches = [1, 8], runs = 7, warmup = 2 } = {}) {

@@ -566,7 +566,11 @@ function showEvaluation(scores, heldOut, fileBytes) {
   scores.confusionMatrix.forEach((row, t) => {
     const tr = element('tr', {}, element('th', { scope: 'row' }, scores.labels[t]));
     // Green for correct predictions, red for mistakes; empty cells stay plain.
-    row.forEach((count, p) => tr.append(element('td', { className: count === 0 ? '' : t === p ? 'hit' : 'miss' }, String(count))));
+    row.forEach((count, p) => {
+      let className = '';
+      if (count > 0) className = t === p ? 'hit' : 'miss';
+      tr.append(element('td', { className }, String(count)));
+    });
     body.append(tr);
   });
   table.append(body);

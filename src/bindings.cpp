@@ -240,6 +240,39 @@ std::vector<int32_t> to_ints(const val& array) {
 //   outputs: {hidden, pooler, mean} booleans choosing what to return
 // Returns {lastHiddenState: Float32Array [B*T*H] (zeros at padding), pooler: [B*H],
 // mean: [B*H]}, each present when requested.
+// A right-padded batch copied in from JavaScript: ids and token types [B*T], lengths [B].
+struct PaddedBatch {
+  std::vector<int32_t> ids, types, lengths;
+  EncoderInput input;
+};
+
+// Copies and checks the sizes of a padded batch. `what` names the call in error messages.
+Status read_padded_batch(const char* what, const val& input_ids, const val& token_type_ids,
+                         const val& lengths, int n_batch, int n_seq, PaddedBatch* batch) {
+  if (n_batch <= 0 || n_seq <= 0) {
+    return make_status(StatusCode::kInvalidArgument, "%s: batch %d x length %d is empty", what,
+                       n_batch, n_seq);
+  }
+  batch->ids = to_ints(input_ids);
+  batch->types = to_ints(token_type_ids);
+  batch->lengths = to_ints(lengths);
+  const size_t B = static_cast<size_t>(n_batch);
+  const size_t T = static_cast<size_t>(n_seq);
+  if (batch->ids.size() != B * T || batch->types.size() != B * T || batch->lengths.size() != B) {
+    return make_status(StatusCode::kInvalidArgument,
+                       "%s: got %zu input ids, %zu token types and %zu lengths; expected %zu, %zu "
+                       "and %zu for batch %zu x length %zu",
+                       what, batch->ids.size(), batch->types.size(), batch->lengths.size(), B * T,
+                       B * T, B, B, T);
+  }
+  batch->input.input_ids = batch->ids.data();
+  batch->input.token_type_ids = batch->types.data();
+  batch->input.lengths = batch->lengths.data();
+  batch->input.n_batch = B;
+  batch->input.n_seq = T;
+  return Status::ok();
+}
+
 Status find_tasks(int encoder_handle, const val& task_handles, size_t n_batch,
                   std::vector<const TaskOverrides*>* out);
 
@@ -247,30 +280,14 @@ val encoder_forward(int handle, val input_ids, val token_type_ids, val lengths, 
                     int n_seq, val outputs, val task_handles) {
   BertEncoder* encoder = encoder_table().find(handle);
   if (encoder == nullptr) return error_value(invalid_handle("encoder", handle));
-  if (n_batch <= 0 || n_seq <= 0) {
-    return error_value(make_status(StatusCode::kInvalidArgument,
-                                   "encoder: batch %d x length %d is empty", n_batch, n_seq));
-  }
-  const std::vector<int32_t> ids = to_ints(input_ids);
-  const std::vector<int32_t> types = to_ints(token_type_ids);
-  const std::vector<int32_t> row_lengths = to_ints(lengths);
-  const size_t B = static_cast<size_t>(n_batch);
-  const size_t T = static_cast<size_t>(n_seq);
-  if (ids.size() != B * T || types.size() != B * T || row_lengths.size() != B) {
-    return error_value(make_status(StatusCode::kInvalidArgument,
-                                   "encoder: got %zu input ids, %zu token types and %zu lengths; "
-                                   "expected %zu, %zu and %zu for batch %zu x length %zu",
-                                   ids.size(), types.size(), row_lengths.size(), B * T, B * T, B,
-                                   B, T));
-  }
-  EncoderInput input;
-  input.input_ids = ids.data();
-  input.token_type_ids = types.data();
-  input.lengths = row_lengths.data();
-  input.n_batch = B;
-  input.n_seq = T;
+  PaddedBatch batch;
+  Status status = read_padded_batch("encoder", input_ids, token_type_ids, lengths, n_batch, n_seq, &batch);
+  if (!status.is_ok()) return error_value(status);
+  const EncoderInput& input = batch.input;
+  const size_t B = input.n_batch;
+  const size_t T = input.n_seq;
   std::vector<const TaskOverrides*> tasks;
-  Status status = find_tasks(handle, task_handles, B, &tasks);
+  status = find_tasks(handle, task_handles, B, &tasks);
   if (!status.is_ok()) return error_value(status);
   EncoderOutput encoded;
   status = encoder->forward(input, tasks.empty() ? nullptr : tasks.data(), &encoded);
@@ -411,18 +428,14 @@ val task_classify(int encoder_handle, val task_handles, val input_ids, val token
                   val lengths, int n_batch, int n_seq) {
   BertEncoder* encoder = encoder_table().find(encoder_handle);
   if (encoder == nullptr) return error_value(invalid_handle("encoder", encoder_handle));
+  PaddedBatch batch;
+  const Status read = read_padded_batch("classify", input_ids, token_type_ids, lengths, n_batch, n_seq, &batch);
+  if (!read.is_ok()) return error_value(read);
+  const size_t B = batch.input.n_batch;
   const std::vector<int32_t> handles = to_ints(task_handles);
-  const std::vector<int32_t> ids = to_ints(input_ids);
-  const std::vector<int32_t> types = to_ints(token_type_ids);
-  const std::vector<int32_t> row_lengths = to_ints(lengths);
-  const size_t B = static_cast<size_t>(std::max(n_batch, 0));
-  const size_t T = static_cast<size_t>(std::max(n_seq, 0));
-  if (B == 0 || T == 0 || handles.size() != B || ids.size() != B * T || types.size() != B * T ||
-      row_lengths.size() != B) {
+  if (handles.size() != B) {
     return error_value(make_status(StatusCode::kInvalidArgument,
-                                   "classify: got %zu task handles, %zu ids, %zu types, %zu "
-                                   "lengths for batch %zu x length %zu",
-                                   handles.size(), ids.size(), types.size(), row_lengths.size(), B, T));
+                                   "classify: got %zu adapter handles for %zu rows", handles.size(), B));
   }
   std::vector<Task*> tasks(B);
   for (size_t b = 0; b < B; ++b) {
@@ -434,14 +447,8 @@ val task_classify(int encoder_handle, val task_handles, val input_ids, val token
     }
     tasks[b] = entry->task.get();
   }
-  EncoderInput input;
-  input.input_ids = ids.data();
-  input.token_type_ids = types.data();
-  input.lengths = row_lengths.data();
-  input.n_batch = B;
-  input.n_seq = T;
   std::vector<std::vector<float>> logits;
-  const Status status = classify(*encoder, input, tasks, &logits);
+  const Status status = classify(*encoder, batch.input, tasks, &logits);
   if (!status.is_ok()) return error_value(status);
   val rows = val::array();
   for (const auto& row : logits) rows.call<void>("push", to_float32_array(row.data(), row.size()));
@@ -507,36 +514,23 @@ Status find_trainer(int handle, TrainerEntry** out) {
   return Status::ok();
 }
 
-struct TrainingBatch {
-  std::vector<int32_t> ids, types, lengths, labels;
+// A padded batch with one label per row and optional class weights.
+struct TrainingBatch : PaddedBatch {
+  std::vector<int32_t> labels;
   std::vector<float> class_weights;
-  EncoderInput input;
 };
 
 Status read_training_batch(val input_ids, val token_type_ids, val lengths, int n_batch, int n_seq,
                            val labels, val class_weights, TrainingBatch* batch) {
-  batch->ids = to_ints(input_ids);
-  batch->types = to_ints(token_type_ids);
-  batch->lengths = to_ints(lengths);
+  AK_RETURN_IF_ERROR(read_padded_batch("training batch", input_ids, token_type_ids, lengths, n_batch, n_seq, batch));
   batch->labels = to_ints(labels);
-  const size_t B = static_cast<size_t>(std::max(n_batch, 0));
-  const size_t T = static_cast<size_t>(std::max(n_seq, 0));
-  if (B == 0 || T == 0 || batch->ids.size() != B * T || batch->types.size() != B * T ||
-      batch->lengths.size() != B || batch->labels.size() != B) {
-    return make_status(StatusCode::kInvalidArgument,
-                       "training batch: got %zu ids, %zu types, %zu lengths, %zu labels for batch "
-                       "%zu x length %zu",
-                       batch->ids.size(), batch->types.size(), batch->lengths.size(),
-                       batch->labels.size(), B, T);
+  if (batch->labels.size() != batch->input.n_batch) {
+    return make_status(StatusCode::kInvalidArgument, "training batch: got %zu labels for %zu rows",
+                       batch->labels.size(), batch->input.n_batch);
   }
   if (!class_weights.isNull() && !class_weights.isUndefined()) {
     batch->class_weights = to_floats(class_weights);
   }
-  batch->input.input_ids = batch->ids.data();
-  batch->input.token_type_ids = batch->types.data();
-  batch->input.lengths = batch->lengths.data();
-  batch->input.n_batch = B;
-  batch->input.n_seq = T;
   return Status::ok();
 }
 

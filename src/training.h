@@ -3,7 +3,7 @@
 // AdamW.
 //
 // Only task parameters receive gradients. The backward pass carries the gradient through the
-// frozen weights (by multiplying with their transposes) down to the lowest layer that holds a
+// frozen weights (by multiplying with their transposes) down to the lowest layer that contains a
 // trained parameter, and never forms a gradient for a base weight.
 #pragma once
 

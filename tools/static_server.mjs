@@ -27,7 +27,7 @@ const CONTENT_TYPES = {
  * @param {string} options.root folder to serve
  * @param {number} [options.port] 0 (default) picks a free port
  * @param {(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => boolean} [options.intercept]
- *   called first for every request; return true when it has answered the request itself
+ *   called first for every request; return true when it has sent the response itself
  * @returns {Promise<{ url: string, requests: {method: string, path: string}[], close: () => Promise<void> }>}
  */
 export async function startStaticServer({ root, port = 0, intercept } = {}) {

@@ -19,7 +19,7 @@ function maxDifference(a, b) {
   return max;
 }
 
-/** An adapter with non-zero weights everywhere, made by adding noise to a fresh adapter's file. */
+/** Returns an adapter file with non-zero weights everywhere: a fresh adapter plus seeded noise. */
 function perturbedAdapterBytes(adapter, seed = 1) {
   const bytes = adapter.toBytes({ dtype: 'f32' });
   const dataStart = bytes.length - splitSafetensors(bytes).data.length;

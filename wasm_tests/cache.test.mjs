@@ -17,7 +17,7 @@ import { modelFolder } from './helpers/golden.mjs';
 let root;
 let server;
 
-/** A Cache-like object over a Map; `failPut` simulates a full quota. */
+/** Creates a Cache-like object over a Map. With `failPut`, put() fails as a full quota does. */
 function memoryCache({ failPut = false } = {}) {
   const entries = new Map();
   return {
@@ -40,7 +40,7 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'adapterkit-cache-'));
   await cp(modelFolder('tiny-f32'), join(root, 'model'), { recursive: true });
   await cp(modelFolder('tiny-f32'), join(root, 'altered'), { recursive: true });
-  // The manifest promises the original weights, but the folder holds altered ones.
+  // The manifest promises the original weights, but the folder contains altered ones.
   const weights = await readFile(join(root, 'model', 'model.safetensors'));
   const manifest = { files: { 'model.safetensors': { size: weights.length, sha256: createHash('sha256').update(weights).digest('hex') } } };
   await writeFile(join(root, 'altered', 'adapterkit.json'), JSON.stringify(manifest));

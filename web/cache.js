@@ -81,7 +81,7 @@ async function readCached(cache, url, expectedSha) {
  *   or cached copy with another digest raises INTEGRITY and is not kept
  * @param {AbortSignal} [options.signal]
  * @param {(loaded: number, total: number|null, fromCache: boolean) => void} [options.onProgress]
- * @param {boolean} [options.optional=false] return null when the server answers 404
+ * @param {boolean} [options.optional=false] return null when the server responds with 404
  * @param {typeof fetch} [options.fetch]
  * @returns {Promise<{bytes: Uint8Array, fromCache: boolean, sha256: string} | null>}
  */

@@ -30,7 +30,7 @@ export interface Tensor {
 }
 
 export interface RuntimeOptions {
-  /** Where adapterkit.wasm is served. Default: next to dist/adapterkit.mjs (import.meta.url). */
+  /** URL of adapterkit.wasm. Default: next to dist/adapterkit.mjs (import.meta.url). */
   wasmUrl?: string | URL;
   /** The .wasm bytes, when the caller already has them. Default under Node: read from the package. */
   wasmBinary?: ArrayBuffer | Uint8Array;
